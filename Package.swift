@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "fpprof",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fpprof", targets: ["fpprof"]),
+        .library(name: "FPProfCore", targets: ["FPProfCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Edge: the perf_event_open syscall, ioctls and the ring's acquire/release accesses.
+        .target(name: "CPerfEvent"),
+        // Edge: libelf + libdw headers, found through pkg-config.
+        .systemLibrary(
+            name: "CElfutils",
+            pkgConfig: "libdw",
+            providers: [.apt(["libdw-dev", "libelf-dev"])]
+        ),
+        // Pure Swift: records, decoding, unwinding, aggregation, folded output.
+        .target(name: "FPProfCore"),
+        .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils"]),
+        .target(name: "FPProfSampler", dependencies: ["FPProfCore", "CPerfEvent"]),
+        .target(
+            name: "FPProfCommands",
+            dependencies: [
+                "FPProfCore", "FPProfSymbols", "FPProfSampler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "fpprof", dependencies: ["FPProfCommands"]),
+        .testTarget(name: "FPProfCoreTests", dependencies: ["FPProfCore"]),
+        .testTarget(name: "FPProfSymbolsTests", dependencies: ["FPProfSymbols", "FPProfCore"]),
+        .testTarget(name: "FPProfSamplerTests", dependencies: ["FPProfSampler", "FPProfCore"]),
+        .testTarget(
+            name: "FPProfEndToEndTests",
+            dependencies: ["FPProfCore", "FPProfSymbols", "FPProfSampler", "fpprof"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+import FPProfCommands
+
+FPProfCommand.main()
