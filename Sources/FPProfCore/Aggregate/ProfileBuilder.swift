@@ -1,0 +1,163 @@
+/// The pure pipeline from record bytes to a `RawProfile`: decode, keep the process table current, unwind each
+/// sample over its own stack copy, normalize its frames and count the stack. One owner, no locks; the sampler
+/// feeds it batches, a recorded capture feeds it the same bytes later.
+public struct ProfileBuilder {
+    public struct Options: Sendable {
+        /// Split stacks by thread (adds a `name/tid` frame after the process name in folded output).
+        public var perThread: Bool
+        public var maxDepth: Int
+        public init(perThread: Bool = false, maxDepth: Int = 2048) {
+            self.perThread = perThread
+            self.maxDepth = maxDepth
+        }
+    }
+
+    public let decoder: RecordDecoder
+    public let options: Options
+    public private(set) var table: ProcessTable
+    public private(set) var profile = RawProfile()
+    private let unwinder: FramePointerUnwinder
+    private var nameIndex: [String: Int32] = [:]
+    private var frames: [UInt64] = []
+    private var scratch: [UInt64] = []
+    private var key: StackKey
+    private let bpIndex: Int
+    private let spIndex: Int
+    private let ipIndex: Int
+
+    public init(
+        format: RecordFormat, options: Options = Options(),
+        rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil
+    ) throws(RecordDecodeError) {
+        decoder = try RecordDecoder(format: format)
+        self.options = options
+        table = ProcessTable(rootRanges: rootRanges)
+        unwinder = FramePointerUnwinder(maxDepth: options.maxDepth)
+        key = StackKey(pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
+        frames.reserveCapacity(256)
+        scratch.reserveCapacity(256)
+        let mask = format.userRegisterMask
+        func index(_ reg: Int) -> Int { (mask & ((1 << UInt64(reg)) - 1)).nonzeroBitCount }
+        bpIndex = mask & (1 << UInt64(X86Registers.bp)) != 0 ? index(X86Registers.bp) : -1
+        spIndex = mask & (1 << UInt64(X86Registers.sp)) != 0 ? index(X86Registers.sp) : -1
+        ipIndex = mask & (1 << UInt64(X86Registers.ip)) != 0 ? index(X86Registers.ip) : -1
+    }
+
+    /// Consumes a buffer of whole records. Records from different CPUs' rings are put in time order first, so a
+    /// sample is never unwound against mappings from before an `exec` that preceded it.
+    public mutating func consume(_ bytes: [UInt8]) {
+        var decoded: [PerfRecord] = []
+        for result in RecordStream(decoder: decoder, bytes: bytes[...]) {
+            switch result {
+            case .success(let r): decoded.append(r)
+            case .failure: profile.stats.decodeErrors += 1
+            }
+        }
+        var sorted = true
+        var last: UInt64 = 0
+        for r in decoded {
+            let t = Self.time(of: r)
+            if t < last { sorted = false; break }
+            last = t
+        }
+        if !sorted {
+            decoded = decoded.enumerated().sorted { a, b in
+                let ta = Self.time(of: a.element)
+                let tb = Self.time(of: b.element)
+                return ta != tb ? ta < tb : a.offset < b.offset
+            }.map(\.element)
+        }
+        for r in decoded { consume(r) }
+    }
+
+    private static func time(of r: PerfRecord) -> UInt64 {
+        switch r {
+        case .sample(let s): s.time ?? 0
+        case .mmap2(let m): m.sampleID.time ?? 0
+        case .comm(let c): c.sampleID.time ?? 0
+        case .fork(let t), .exit(let t): t.time
+        case .lost(let l): l.sampleID.time ?? 0
+        case .other: 0
+        }
+    }
+
+    public mutating func consume(_ record: PerfRecord) {
+        switch record {
+        case .sample(let s): add(s)
+        case .lost(let l): profile.stats.lostRecords &+= l.count
+        default: table.apply(record)
+        }
+    }
+
+    private mutating func intern(_ name: String) -> Int32 {
+        if let i = nameIndex[name] { return i }
+        let i = Int32(profile.names.count)
+        profile.names.append(name)
+        nameIndex[name] = i
+        return i
+    }
+
+    private mutating func add(_ s: Sample) {
+        guard let pid = s.pid, let tid = s.tid else {
+            profile.stats.decodeErrors += 1
+            return
+        }
+        profile.stats.samples += 1
+        profile.stats.threads.insert(tid)
+        profile.stats.processes.insert(pid)
+        if let t = s.time {
+            if profile.stats.firstTime == nil { profile.stats.firstTime = t }
+            profile.stats.lastTime = max(profile.stats.lastTime ?? t, t)
+        }
+        table.noteSample(tid: tid, pid: pid)
+
+        frames.removeAll(keepingCapacity: true)
+        let status: UnwindStatus
+        let map = table.maps[pid] ?? ProcessMap()
+        if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
+            bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
+        {
+            let sp = regs[spIndex]
+            let memory = StackCopy(base: sp, bytes: s.userStack ?? [])
+            status = unwinder.unwind(
+                ip: regs[ipIndex], sp: sp, bp: regs[bpIndex], memory: memory, code: map, frames: &frames,
+                scratch: &scratch)
+        } else {
+            status = .truncated
+        }
+        profile.stats.samplesByStatus[status, default: 0] += 1
+
+        // Normalize in place: absolute address -> (module, file offset); callers at their call site.
+        for i in frames.indices {
+            let address = i == 0 ? frames[i] : frames[i] &- 1
+            if let m = map.index(of: address) {
+                let mapping = map.mappings[m]
+                frames[i] = ModuleTable.pack(module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+            } else {
+                frames[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
+            }
+        }
+
+        key.pid = pid
+        key.status = status
+        key.processName = intern(table.processName(pid))
+        if options.perThread {
+            key.tid = tid
+            key.threadName = intern(table.threadName(tid) ?? table.processName(pid))
+        } else {
+            key.tid = ThreadID(0)
+            key.threadName = -1
+        }
+        swap(&key.frames, &frames)
+        profile.stacks[key, default: StackWeight()].samples += 1
+        profile.stacks[key, default: StackWeight()].period &+= s.period ?? 0
+        swap(&key.frames, &frames)
+    }
+
+    /// The profile with the module table that its packed frames refer to.
+    public var result: RawProfile {
+        var p = profile
+        p.modules = table.modules
+        return p
+    }
+}

@@ -1,0 +1,31 @@
+/// Interns modules so that a normalized frame fits in one word: the module's index in the top 16 bits and the
+/// file offset in the low 48. Aggregation then hashes plain word arrays instead of strings.
+public struct ModuleTable: Sendable {
+    public private(set) var modules: [ModuleID] = []
+    private var indexByModule: [ModuleID: Int] = [:]
+
+    /// Module 0 stands for "no mapping": its frames carry the absolute address instead of an offset.
+    public static let unmapped = 0
+    public static let offsetBits: UInt64 = 48
+    public static let offsetMask: UInt64 = (1 << offsetBits) - 1
+
+    public init() {
+        modules.append(ModuleID(path: "[unknown]"))
+    }
+
+    public mutating func intern(_ module: ModuleID) -> Int {
+        if let i = indexByModule[module] { return i }
+        let i = modules.count
+        modules.append(module)
+        indexByModule[module] = i
+        return i
+    }
+
+    @inlinable public static func pack(module: Int, offset: UInt64) -> UInt64 {
+        UInt64(truncatingIfNeeded: module) << offsetBits | (offset & offsetMask)
+    }
+
+    @inlinable public static func unpack(_ frame: UInt64) -> (module: Int, offset: UInt64) {
+        (Int(frame >> offsetBits), frame & offsetMask)
+    }
+}

@@ -1,0 +1,77 @@
+/// The live picture of every process seen in the records: its executable mappings and its threads' names. It is
+/// built only from records (real or synthesized from /proc), so a recorded capture replays to the same state.
+public struct ProcessTable {
+    public private(set) var maps: [ProcessID: ProcessMap] = [:]
+    public private(set) var threadNames: [ThreadID: String] = [:]
+    public private(set) var processOfThread: [ThreadID: ProcessID] = [:]
+    public private(set) var modules = ModuleTable()
+    public private(set) var threadsSeen: Set<ThreadID> = []
+
+    /// Supplies the root-frame ranges of a module when its first mapping appears; nil means none are known.
+    public var rootRanges: ((ModuleID) -> [Range<FileOffset>])?
+
+    public init(rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil) {
+        self.rootRanges = rootRanges
+    }
+
+    private var rootRangeCache: [Int: [Range<FileOffset>]] = [:]
+
+    public mutating func apply(_ record: PerfRecord) {
+        switch record {
+        case .mmap2(let m):
+            guard m.isExecutable, m.length > 0 else { return }
+            let module = ModuleID(path: m.filename, buildID: m.buildID, pidHint: m.pid)
+            let index = modules.intern(module)
+            let fileRanges: [Range<FileOffset>]
+            if let cached = rootRangeCache[index] {
+                fileRanges = cached
+            } else {
+                fileRanges = rootRanges?(module) ?? []
+                rootRangeCache[index] = fileRanges
+            }
+            let lo = m.pageOffset.rawValue
+            let hi = lo &+ m.length
+            let absolute: [Range<UInt64>] = fileRanges.compactMap { r in
+                let a = max(r.lowerBound.rawValue, lo)
+                let b = min(r.upperBound.rawValue, hi)
+                guard a < b else { return nil }
+                return (m.start.rawValue &+ (a - lo))..<(m.start.rawValue &+ (b - lo))
+            }
+            maps[m.pid, default: ProcessMap()].insert(
+                Mapping(
+                    start: m.start, end: m.end, pageOffset: m.pageOffset, module: module, moduleIndex: index,
+                    rootRanges: absolute))
+        case .comm(let c):
+            if c.isExec && c.pid.rawValue == c.tid.rawValue {
+                // A new image: the old mappings are gone; MMAP2 records for the new ones follow.
+                maps[c.pid] = ProcessMap()
+            }
+            threadNames[c.tid] = c.name
+            processOfThread[c.tid] = c.pid
+        case .fork(let f):
+            processOfThread[f.tid] = f.pid
+            if f.pid != f.parentPID {
+                // A new process starts with a copy of its parent's address space and name.
+                if let parentMap = maps[f.parentPID] { maps[f.pid] = parentMap }
+            }
+            if threadNames[f.tid] == nil, let name = threadNames[f.parentTID] {
+                threadNames[f.tid] = name
+            }
+        case .exit, .lost, .sample, .other:
+            // Mappings are kept after EXIT: samples from other CPUs' rings may still refer to them.
+            return
+        }
+    }
+
+    public mutating func noteSample(tid: ThreadID, pid: ProcessID) {
+        threadsSeen.insert(tid)
+        if processOfThread[tid] == nil { processOfThread[tid] = pid }
+    }
+
+    /// The process's name: the name of its main thread, as `comm` of the main thread reads.
+    public func processName(_ pid: ProcessID) -> String {
+        threadNames[ThreadID(pid.rawValue)] ?? "pid-\(pid.rawValue)"
+    }
+
+    public func threadName(_ tid: ThreadID) -> String? { threadNames[tid] }
+}

@@ -1,0 +1,57 @@
+/// Writes the `stackcollapse-perf.pl` format: `root;...;leaf COUNT`, one line per distinct stack, sorted.
+/// The first frame is the process name; a marker (`[fp-loop]`, ...) follows it when the walk did not reach the
+/// root; inlined frames end in `_[i]`.
+public struct FoldedWriter {
+    public struct Options: Sendable {
+        /// Add the pid to the process frame (`name-PID`), as `stackcollapse-perf.pl --pid` does.
+        public var includePID: Bool
+        public init(includePID: Bool = false) {
+            self.includePID = includePID
+        }
+    }
+
+    public let options: Options
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Folded lines and their counts, merged where different raw stacks symbolize to the same names.
+    public func lines<S: Symbolizer>(_ profile: RawProfile, namer: inout FrameNamer<S>) -> [(String, Int)] {
+        var counts: [String: Int] = [:]
+        var parts: [String] = []
+        for (key, weight) in profile.stacks {
+            parts.removeAll(keepingCapacity: true)
+            var head = Self.clean(profile.names[Int(key.processName)])
+            if options.includePID { head += "-\(key.pid.rawValue)" }
+            parts.append(head)
+            if key.threadName >= 0 {
+                parts.append(Self.clean(profile.names[Int(key.threadName)]) + "/\(key.tid.rawValue)")
+            }
+            if let marker = key.status.marker { parts.append(marker) }
+            for packed in key.frames.reversed() {
+                for f in namer.frames(for: packed) {
+                    parts.append(Self.clean(f.function) + (f.isInlined ? "_[i]" : ""))
+                }
+            }
+            counts[parts.joined(separator: ";"), default: 0] += weight.samples
+        }
+        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    public func render<S: Symbolizer>(_ profile: RawProfile, namer: inout FrameNamer<S>) -> String {
+        var out = ""
+        for (stack, count) in lines(profile, namer: &namer) {
+            out += stack
+            out += " "
+            out += String(count)
+            out += "\n"
+        }
+        return out
+    }
+
+    /// Frame names may not contain the separators of the format.
+    static func clean(_ name: String) -> String {
+        guard name.contains(where: { $0 == ";" || $0 == "\n" || $0 == "\r" }) else { return name }
+        return String(name.map { $0 == ";" ? ":" : ($0 == "\n" || $0 == "\r") ? " " : $0 })
+    }
+}

@@ -1,0 +1,51 @@
+/// Walks frame records (`[BP]` = caller's BP, `[BP+8]` = return address) from the sampled registers.
+///
+/// Loops are found by address progress, never by repeated PCs: on one stack every caller's record lies above its
+/// callee's, so each step must move BP up. A step that does not is a self-loop (`[BP] == BP`), a cycle (it comes
+/// back to a record already walked) or a bad frame. Deep recursion repeats PCs with rising BPs and so is never
+/// mistaken for a loop.
+public struct FramePointerUnwinder: Sendable {
+    /// perf stops at 127 frames; a real program's recursion can go far deeper than that.
+    public var maxDepth: Int
+
+    public init(maxDepth: Int = 2048) {
+        self.maxDepth = maxDepth
+    }
+
+    /// Appends frame 0 (`ip`) and then each caller's return address (raw, not yet `- 1`) to `frames`.
+    /// `scratch` holds the BPs walked; both are caller-owned so a hot loop allocates nothing.
+    @inlinable
+    public func unwind<Memory: StackMemory, Code: CodeMap>(
+        ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code,
+        frames: inout [UInt64], scratch: inout [UInt64]
+    ) -> UnwindStatus {
+        frames.append(ip)
+        scratch.removeAll(keepingCapacity: true)
+        if case .root = code.classify(ip) { return .complete }
+        var bp = bp
+        while true {
+            if bp == 0 { return .complete }
+            if bp & 7 != 0 || bp < sp { return .badFrame }
+            guard let next = memory.word(at: bp), let ret = memory.word(at: bp &+ 8) else { return .truncated }
+            if next == 0 && ret == 0 { return .complete }
+            switch code.classify(ret) {
+            case .none:
+                return .badFrame
+            case .root:
+                frames.append(ret)
+                return .complete
+            case .code:
+                break
+            }
+            if frames.count >= maxDepth { return .truncated }
+            frames.append(ret)
+            if next == 0 { return .complete }
+            if next == bp { return .selfLoop }
+            if next < bp {
+                return scratch.contains(next) ? .cycle : .badFrame
+            }
+            scratch.append(bp)
+            bp = next
+        }
+    }
+}

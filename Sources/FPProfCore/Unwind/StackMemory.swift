@@ -1,0 +1,45 @@
+/// Memory the unwinder may read. A sample's own stack copy is one; a live process (for goroutine stacks outside
+/// the copy) or a core dump can be others.
+public protocol StackMemory {
+    /// The 8-byte little-endian word at `address`, or nil when that memory is not available.
+    func word(at address: UInt64) -> UInt64?
+}
+
+/// The user stack the kernel copied with a sample: `bytes` start at the sampled SP.
+public struct StackCopy: StackMemory {
+    public let base: UInt64
+    public let bytes: ArraySlice<UInt8>
+
+    @inlinable public init(base: UInt64, bytes: ArraySlice<UInt8>) {
+        self.base = base
+        self.bytes = bytes
+    }
+
+    @inlinable public func word(at address: UInt64) -> UInt64? {
+        guard address >= base else { return nil }
+        let offset = address &- base
+        guard offset <= UInt64(bytes.count), UInt64(bytes.count) - offset >= 8 else { return nil }
+        return bytes.span.bytes.unsafeLoadUnaligned(fromByteOffset: Int(offset), as: UInt64.self).littleEndian
+    }
+}
+
+/// What the unwinder needs to know about an address in the sampled process.
+public enum CodeKind: Sendable {
+    /// Not inside any executable mapping.
+    case none
+    case code
+    /// Code that ends a stack: the walk stops after this frame, complete.
+    case root
+}
+
+public protocol CodeMap {
+    func classify(_ address: UInt64) -> CodeKind
+}
+
+extension ProcessMap: CodeMap {
+    @inlinable public func classify(_ address: UInt64) -> CodeKind {
+        guard let i = index(of: address) else { return .none }
+        for r in mappings[i].rootRanges where r.contains(address) { return .root }
+        return .code
+    }
+}

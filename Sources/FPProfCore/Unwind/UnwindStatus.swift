@@ -1,0 +1,35 @@
+/// Why a stack walk stopped. Only `complete` means the whole stack is known; the others say which part is
+/// missing and why, and each becomes a marker frame in the outputs.
+public enum UnwindStatus: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    /// BP reached 0, an end record, or a known root frame (`_start`, `clone3`, `runtime.goexit`, ...).
+    case complete
+    /// A saved BP that points at itself (`[BP] == BP`): the Go `mcall` bug of 2023.
+    case selfLoop
+    /// The chain came back to an earlier frame record: a loop longer than one frame.
+    case cycle
+    /// The next record lies outside the memory that may be read, or the depth limit was hit.
+    case truncated
+    /// BP misaligned or below SP, or a return address outside executable code.
+    case badFrame
+
+    public var description: String {
+        switch self {
+        case .complete: "complete"
+        case .selfLoop: "self-loop"
+        case .cycle: "cycle"
+        case .truncated: "truncated"
+        case .badFrame: "bad-frame"
+        }
+    }
+
+    /// The frame written right after the process name when the callers above the walk are unknown.
+    public var marker: String? {
+        switch self {
+        case .complete: nil
+        case .selfLoop: "[fp-loop]"
+        case .cycle: "[fp-cycle]"
+        case .truncated: "[truncated]"
+        case .badFrame: "[bad-frame]"
+        }
+    }
+}

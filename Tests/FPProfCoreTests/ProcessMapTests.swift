@@ -1,0 +1,52 @@
+import Testing
+
+@testable import FPProfCore
+
+@Suite struct ProcessMapTests {
+    func mapping(_ start: UInt64, _ end: UInt64, _ path: String, pgoff: UInt64 = 0) -> Mapping {
+        Mapping(start: VirtualAddress(start), end: VirtualAddress(end), pageOffset: FileOffset(pgoff),
+                module: ModuleID(path: path), moduleIndex: 1)
+    }
+
+    @Test func lookupFindsTheMappingAndItsFileOffset() {
+        var map = ProcessMap()
+        map.insert(mapping(0x1000, 0x3000, "/a", pgoff: 0x1000))
+        map.insert(mapping(0x5000, 0x6000, "/b"))
+        #expect(map.index(of: 0x0fff) == nil)
+        #expect(map.index(of: 0x3000) == nil)
+        let i = try! #require(map.index(of: 0x2abc))
+        #expect(map.mappings[i].module.path == "/a")
+        #expect(map.mappings[i].fileOffset(of: 0x2abc) == FileOffset(0x2abc))
+        #expect(map.index(of: 0x5fff).map { map.mappings[$0].module.path } == "/b")
+    }
+
+    @Test func aNewMappingReplacesWhatItOverlaps() {
+        var map = ProcessMap()
+        map.insert(mapping(0x1000, 0x9000, "/old", pgoff: 0))
+        map.insert(mapping(0x3000, 0x4000, "/new"))
+        #expect(map.mappings.map(\.module.path) == ["/old", "/new", "/old"])
+        #expect(map.mappings[2].start == VirtualAddress(0x4000))
+        #expect(map.mappings[2].pageOffset == FileOffset(0x3000))
+        #expect(map.mappings[2].fileOffset(of: 0x4100) == FileOffset(0x3100))
+    }
+
+    @Test func execClearsTheMapAndForkCopiesIt() {
+        var table = ProcessTable()
+        let pid = ProcessID(100)
+        table.apply(.mmap2(Mmap2(pid: pid, tid: ThreadID(100), start: VirtualAddress(0x1000), length: 0x1000,
+                                 pageOffset: FileOffset(0), protection: 5, filename: "/bin/a")))
+        table.apply(.fork(TaskEvent(pid: ProcessID(200), parentPID: pid, tid: ThreadID(200),
+                                    parentTID: ThreadID(100), time: 1)))
+        #expect(table.maps[ProcessID(200)]?.mappings.count == 1)
+        table.apply(.comm(Comm(pid: pid, tid: ThreadID(100), name: "b", isExec: true)))
+        #expect(table.maps[pid]?.mappings.isEmpty == true)
+        #expect(table.processName(pid) == "b")
+    }
+
+    @Test func nonExecutableMappingsAreIgnored() {
+        var table = ProcessTable()
+        table.apply(.mmap2(Mmap2(pid: ProcessID(1), tid: ThreadID(1), start: VirtualAddress(0x1000), length: 0x1000,
+                                 pageOffset: FileOffset(0), protection: 3, filename: "/data")))
+        #expect(table.maps[ProcessID(1)] == nil)
+    }
+}

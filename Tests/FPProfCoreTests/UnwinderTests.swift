@@ -1,0 +1,148 @@
+import Testing
+
+@testable import FPProfCore
+
+/// Synthetic stacks: a code map with a few "functions" and a stack copy laid out word by word.
+struct FakeCode: CodeMap {
+    var code: Range<UInt64> = 0x40_0000..<0x50_0000
+    var roots: [Range<UInt64>] = [0x40_0000..<0x40_0100]
+    func classify(_ address: UInt64) -> CodeKind {
+        if roots.contains(where: { $0.contains(address) }) { return .root }
+        return code.contains(address) ? .code : .none
+    }
+}
+
+struct StackBuilder {
+    let sp: UInt64
+    var words: [UInt64]
+    init(sp: UInt64 = 0x7ffc_0000_0000, words: Int) {
+        self.sp = sp
+        self.words = Array(repeating: 0, count: words)
+    }
+    func address(ofWord i: Int) -> UInt64 { sp + UInt64(i * 8) }
+    /// Writes a frame record at word `i`: [next BP, return address].
+    mutating func record(at i: Int, next: UInt64, ret: UInt64) {
+        words[i] = next
+        words[i + 1] = ret
+    }
+    var copy: StackCopy { StackCopy(base: sp, bytes: WordWindow(words).bytes) }
+}
+
+@Suite struct UnwinderTests {
+    let unwinder = FramePointerUnwinder()
+    let code = FakeCode()
+
+    func walk(ip: UInt64, bp: UInt64, _ s: StackBuilder, maxDepth: Int = 2048) -> ([UInt64], UnwindStatus) {
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        let status = FramePointerUnwinder(maxDepth: maxDepth).unwind(
+            ip: ip, sp: s.sp, bp: bp, memory: s.copy, code: code, frames: &frames, scratch: &scratch)
+        return (frames, status)
+    }
+
+    @Test func chainEndingAtARootIsComplete() {
+        var s = StackBuilder(words: 64)
+        s.record(at: 2, next: s.address(ofWord: 10), ret: 0x41_0010)
+        s.record(at: 10, next: s.address(ofWord: 20), ret: 0x42_0020)
+        s.record(at: 20, next: 0x1234_5678, ret: 0x40_0050)  // returns into the root: stop, whatever BP holds
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 2), s)
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020, 0x40_0050])
+    }
+
+    @Test func zeroBPEndsComplete() {
+        var s = StackBuilder(words: 16)
+        s.record(at: 2, next: 0, ret: 0x41_0010)
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 2), s)
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010])
+    }
+
+    @Test func selfReferentialRecordIsASelfLoopWithItsRealFramesOnce() {
+        var s = StackBuilder(words: 16)
+        let bp = s.address(ofWord: 4)
+        s.record(at: 4, next: bp, ret: 0x41_0010)  // [BP] == BP: the Go mcall bug's shape
+        let (frames, status) = walk(ip: 0x43_0000, bp: bp, s)
+        #expect(status == .selfLoop)
+        #expect(frames == [0x43_0000, 0x41_0010])
+    }
+
+    @Test func twoRecordCycleIsACycleWithEachFrameOnce() {
+        var s = StackBuilder(words: 32)
+        let a = s.address(ofWord: 4)
+        let b = s.address(ofWord: 12)
+        s.record(at: 4, next: b, ret: 0x41_0000)
+        s.record(at: 12, next: a, ret: 0x42_0000)
+        let (frames, status) = walk(ip: 0x43_0000, bp: a, s)
+        #expect(status == .cycle)
+        #expect(frames == [0x43_0000, 0x41_0000, 0x42_0000])
+    }
+
+    @Test func downwardStepToAnUnseenRecordIsABadFrame() {
+        var s = StackBuilder(words: 32)
+        s.record(at: 12, next: s.address(ofWord: 4), ret: 0x41_0000)
+        s.record(at: 4, next: 0, ret: 0x42_0000)
+        let (_, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 12), s)
+        #expect(status == .badFrame)
+    }
+
+    @Test func misalignedOrBelowSPIsABadFrame() {
+        let s = StackBuilder(words: 8)
+        #expect(walk(ip: 0x43_0000, bp: s.address(ofWord: 2) + 3, s).1 == .badFrame)
+        #expect(walk(ip: 0x43_0000, bp: s.sp - 16, s).1 == .badFrame)
+    }
+
+    @Test func returnAddressOutsideCodeIsABadFrame() {
+        var s = StackBuilder(words: 8)
+        s.record(at: 2, next: 0, ret: 0xdead_0000_0000)
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 2), s)
+        #expect(status == .badFrame)
+        #expect(frames == [0x43_0000])
+    }
+
+    @Test func recordPastTheCopyIsTruncated() {
+        var s = StackBuilder(words: 8)
+        s.record(at: 2, next: s.address(ofWord: 100), ret: 0x41_0000)
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 2), s)
+        #expect(status == .truncated)
+        #expect(frames == [0x43_0000, 0x41_0000])
+    }
+
+    /// Recursion repeats the same return address at rising BPs: never a loop.
+    @Test func deepRecursionIsNotALoop() {
+        let depth = 300
+        var s = StackBuilder(words: depth * 2 + 8)
+        for i in 0..<depth {
+            let next = i == depth - 1 ? 0 : s.address(ofWord: (i + 1) * 2)
+            s.record(at: i * 2, next: next, ret: 0x41_0040)
+        }
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 0), s)
+        #expect(status == .complete)
+        #expect(frames.count == depth + 1)
+    }
+
+    @Test func depthLimitTruncates() {
+        let depth = 100
+        var s = StackBuilder(words: depth * 2 + 8)
+        for i in 0..<depth { s.record(at: i * 2, next: s.address(ofWord: (i + 1) * 2), ret: 0x41_0040) }
+        let (frames, status) = walk(ip: 0x43_0000, bp: s.address(ofWord: 0), s, maxDepth: 50)
+        #expect(status == .truncated)
+        #expect(frames.count == 50)
+    }
+
+    @Test func garbageStacksNeverCrashAndAlwaysEnd() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<500 {
+            var s = StackBuilder(words: 128)
+            for i in s.words.indices {
+                switch rng.next() % 4 {
+                case 0: s.words[i] = s.address(ofWord: Int(rng.next() % 140))
+                case 1: s.words[i] = 0x40_0000 + rng.next() % 0x10_0000
+                default: s.words[i] = rng.next()
+                }
+            }
+            let (frames, _) = walk(ip: 0x43_0000, bp: s.address(ofWord: Int(rng.next() % 128)), s)
+            #expect(frames.count <= 2048)
+        }
+    }
+}
