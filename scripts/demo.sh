@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds fpprof and profiles the bundled demo workload (Demo/demo.c) into out/demo.folded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release --product fpprof
+mkdir -p out
+gcc -O1 -g -fno-omit-frame-pointer -o out/demo Demo/demo.c
+.build/release/fpprof record -F 999 -o out/demo.folded -- out/demo 3
+echo "wrote out/demo.folded; top stacks:"
+sort -k2 -n -r -t' ' out/demo.folded | awk '{print $NF, $1}' | sort -rn | head -5
