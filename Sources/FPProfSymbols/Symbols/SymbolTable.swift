@@ -1,0 +1,139 @@
+/// The address-to-name index of one file. A profile asks it once per distinct sampled address, so a lookup is a
+/// binary search over flat arrays; every judgement about which symbol wins is made once, when the table is built.
+///
+/// Rules, in order:
+/// - A sized symbol covers `[address, address + size)`, clipped to its section. Of nested ranges the innermost
+///   wins; of identical ranges, the preferred name (see `rank`).
+/// - A symbol without a size (common in hand-written assembly) covers from its address up to the next symbol of any
+///   kind or the end of its section, whichever comes first, the way `perf` and elfutils extend them. It never takes
+///   an address a sized symbol covers, and one that lies inside a sized symbol (a local label) is dropped, so it
+///   cannot claim the padding after that function either.
+/// - Anything else (padding between sized functions, PLT stubs without symbols) has no name: the caller writes
+///   `module+0xOFFSET`, which is better than a wrong name.
+struct SymbolTable: Sendable {
+    private let ranges: RangeIndex
+    /// Per range: its name's index in `names`.
+    private let nameIndexes: [Int32]
+    /// Interned names, version suffixes removed.
+    let names: [String]
+    /// Per name: whether it is one where stacks end (see `RootFrames`).
+    private let rootNames: [Bool]
+
+    var count: Int { ranges.count }
+
+    /// An entry's answer: where it starts and ends and which name it has.
+    struct Entry: Hashable, Sendable {
+        var start: UInt64
+        var end: UInt64
+        var name: String
+    }
+
+    init(symbols: [CodeSymbol]) {
+        var names: [String] = []
+        var sized: [Candidate] = []
+        var unsized: [Candidate] = []
+        Self.collect(symbols, names: &names, sized: &sized, unsized: &unsized)
+        // Candidates carry name indexes, not strings, so sorting hundreds of thousands of them moves integers.
+        let preferred = { (a: Candidate, b: Candidate) in
+            a.rank != b.rank ? a.rank < b.rank : names[Int(a.name)] < names[Int(b.name)]
+        }
+
+        // Sized ranges: one entry per distinct range, the preferred name kept.
+        sized.sort { a, b in
+            if a.start != b.start { return a.start < b.start }
+            if a.end != b.end { return a.end > b.end }
+            return preferred(a, b)
+        }
+        var kept: [Candidate] = []
+        for candidate in sized where kept.last.map({ $0.start != candidate.start || $0.end != candidate.end }) ?? true {
+            kept.append(candidate)
+        }
+        let sizedRanges = RangeIndex(kept.map { $0.start..<$0.end })
+
+        // Unsized symbols: one per address, none inside a sized range, each reaching to the next symbol.
+        unsized.sort { a, b in a.start != b.start ? a.start < b.start : preferred(a, b) }
+        var extended: [Candidate] = []
+        for candidate in unsized
+        where extended.last?.start != candidate.start && sizedRanges.index(containing: candidate.start) == nil {
+            extended.append(candidate)
+        }
+        for i in extended.indices {
+            var end = extended[i].sectionEnd
+            if i + 1 < extended.count { end = min(end, extended[i + 1].start) }
+            if let next = sizedRanges.firstStart(after: extended[i].start) { end = min(end, next) }
+            extended[i].end = end
+        }
+
+        kept += extended.filter { $0.end > $0.start }
+        kept.sort { a, b in a.start != b.start ? a.start < b.start : a.end > b.end }
+        ranges = RangeIndex(kept.map { $0.start..<$0.end })
+        nameIndexes = kept.map(\.name)
+        self.names = names
+        rootNames = names.map(RootFrames.isRoot)
+    }
+
+    /// The entry covering `address`, as an index for `name(of:)` and `isRoot(_:)`.
+    func index(containing address: UInt64) -> Int? { ranges.index(containing: address) }
+
+    func name(of index: Int) -> String { names[Int(nameIndexes[index])] }
+
+    func isRoot(_ index: Int) -> Bool { rootNames[Int(nameIndexes[index])] }
+
+    /// The ranges of the entries whose names end stacks, ascending.
+    var rootRanges: [Range<UInt64>] {
+        (0..<count).filter(isRoot).map { ranges.starts[$0]..<ranges.ends[$0] }
+    }
+
+    /// The entry covering `address`, for tests and diagnostics.
+    func entry(containing address: UInt64) -> Entry? {
+        index(containing: address).map { Entry(start: ranges.starts[$0], end: ranges.ends[$0], name: name(of: $0)) }
+    }
+
+    // MARK: - Building blocks
+
+    /// A symbol on its way into the table: plain integers, cheap to sort.
+    private struct Candidate {
+        var start: UInt64
+        /// For an unsized symbol, its start until the builder extends it.
+        var end: UInt64
+        var sectionEnd: UInt64
+        /// Index into the interned names.
+        var name: Int32
+        var rank: UInt32
+    }
+
+    /// Cleans and interns the names and sorts the usable symbols into sized and unsized candidates.
+    private static func collect(
+        _ symbols: [CodeSymbol], names: inout [String], sized: inout [Candidate], unsized: inout [Candidate]
+    ) {
+        var interned: [String: Int32] = [:]
+        interned.reserveCapacity(symbols.count)
+        for symbol in symbols where symbol.section.contains(symbol.address) {
+            let name = SymbolName.withoutVersion(symbol.name)
+            guard !name.isEmpty, !SymbolName.isMappingSymbol(name) else { continue }
+            let nameIndex: Int32
+            if let known = interned[name] {
+                nameIndex = known
+            } else {
+                nameIndex = Int32(names.count)
+                interned[name] = nameIndex
+                names.append(name)
+            }
+            let (end, overflow) = symbol.address.addingReportingOverflow(symbol.size)
+            let candidate = Candidate(
+                start: symbol.address,
+                end: symbol.size == 0 ? symbol.address : min(overflow ? .max : end, symbol.section.upperBound),
+                sectionEnd: symbol.section.upperBound, name: nameIndex, rank: rank(symbol, name: name))
+            if symbol.size == 0 { unsized.append(candidate) } else { sized.append(candidate) }
+        }
+    }
+
+    /// Which of several names for one range a reader expects, smaller first: a function over an untyped label,
+    /// global over weak over local (the public name of an alias set), fewer leading underscores (`malloc` over
+    /// `__libc_malloc`). Equal ranks fall back to alphabetical order, so the answer never depends on table order.
+    private static func rank(_ symbol: CodeSymbol, name: String) -> UInt32 {
+        let kind: UInt32 = symbol.kind == .function ? 0 : 1
+        let underscores = UInt32(min(SymbolName.leadingUnderscores(name), 0xff))
+        return kind << 16 | UInt32(symbol.binding.rawValue) << 8 | underscores
+    }
+}
