@@ -128,6 +128,11 @@ struct FixtureNameTests {
             let offset = try #require(reference.fileOffset(of: symbol.address))
             #expect(elf.fileOffset(forVirtualAddress: VirtualAddress(symbol.address)) == FileOffset(offset))
             #expect(elf.virtualAddress(forFileOffset: FileOffset(offset)) == VirtualAddress(symbol.address))
+            if reference.executableSections.contains(where: {
+                ($0.address..<$0.address + $0.size).contains(symbol.address)
+            }) {
+                #expect(elf.symbolName(at: VirtualAddress(symbol.address)) == symbol.name)
+            }
         }
         if file == "non-pie" {
             // Link address and file offset differ here, so a missed translation cannot pass unnoticed.
