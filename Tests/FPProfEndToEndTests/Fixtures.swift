@@ -1,0 +1,371 @@
+// The programs that the end-to-end tests profile, and the code that builds them.
+//
+// Sources live in Tests/Fixtures/c (one C file per fixture, plus fixture_common.h) and Tests/Fixtures/go/shares.
+// Each fixture is built at most once per test process, into /tmp/fpprof-fixtures-<uid>-<hash>/<name>, where the
+// hash covers the fixture's source paths, contents and build flags: a later test process with the same sources
+// reuses the build, and an edit to a source gets a fresh directory. The executable is named after the fixture's raw value, so the
+// process name (comm) that a profile shows is `shares`, `recursion`, ..., `go-shares`.
+
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A small program with a known CPU profile, built from Tests/Fixtures.
+///
+/// Every C fixture takes its run time in seconds as its first argument (fractions allowed, default 3, `0` = run
+/// until killed, for attach tests) and exits with status 0. See `expectedStacks` for what a profile must show.
+enum Fixture: String, CaseIterable, Sendable {
+    /// `main;path_a;a1;leaf_a` 50 %, `main;path_b;leaf_b` 30 %, `main;path_c;c1;c2;c3;leaf_c` 20 %.
+    case shares
+    /// `main;recurse` × 300 `;spin_at_bottom` (second argument: the depth). Each level is a 16-byte frame.
+    case recursion
+    /// Half healthy (`main;healthy_work;healthy_leaf`), half under `loop_callee`, whose saved BP points at itself.
+    /// With `FPPROF_FIXTURE_CHECK=1` it prints `selfloop ok` at exit.
+    case fploop
+    /// Half healthy, half under `cycle_callee`, whose frame chain cycles recA -> recB -> recA.
+    /// With `FPPROF_FIXTURE_CHECK=1` it prints `cycle ok` at exit.
+    case fpcycle
+    /// `main;main_spin` from the start; after 1 s (second argument) a thread "late-worker" runs
+    /// `late_thread_work;late_leaf`.
+    case latethread
+    /// Go: three goroutines, each `runtime.goexit;main.worker;main.workA|workB|workC` at 50/30/20 %.
+    case goShares = "go-shares"
+
+    /// The executable's file name, which is also the process name (comm) in profiles.
+    var executableName: String { rawValue }
+
+    var isGo: Bool { self == .goShares }
+
+    /// The function names the fixture defines (all with a frame record; the C ones checked by FixtureTests).
+    var functionNames: [String] {
+        switch self {
+        case .shares: ["main", "path_a", "a1", "leaf_a", "path_b", "leaf_b", "path_c", "c1", "c2", "c3", "leaf_c"]
+        case .recursion: ["main", "recurse", "spin_at_bottom"]
+        case .fploop: ["main", "healthy_work", "healthy_leaf", "loop_phase", "loop_caller", "loop_callee"]
+        case .fpcycle:
+            ["main", "healthy_work", "healthy_leaf", "cycle_phase", "cycle_caller", "cycle_callee"]
+        case .latethread: ["main", "main_spin", "late_thread_work", "late_leaf"]
+        case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
+        }
+    }
+
+    /// The true stacks of the fixture's work, root-first, from its first own frame (`main`, the thread function,
+    /// or `runtime.goexit` for goroutines) to the leaf, with the share of CPU samples each must get. Frames above
+    /// `main` (`__libc_start_call_main`, `_start`) and above a thread function (`start_thread`, `clone3`) are left
+    /// out: they vary with the C library. For `fploop` and `fpcycle` these are the stacks a DWARF unwinder sees; a
+    /// frame-pointer walk must stop at the bad record (see `frameWalkBeforeMarker`).
+    var expectedStacks: [ExpectedStack] {
+        switch self {
+        case .shares:
+            [
+                ExpectedStack(["main", "path_a", "a1", "leaf_a"], share: 0.5),
+                ExpectedStack(["main", "path_b", "leaf_b"], share: 0.3),
+                ExpectedStack(["main", "path_c", "c1", "c2", "c3", "leaf_c"], share: 0.2),
+            ]
+        case .recursion:
+            [ExpectedStack(["main"] + Array(repeating: "recurse", count: 300) + ["spin_at_bottom"], share: 1.0)]
+        case .fploop:
+            [
+                ExpectedStack(["main", "healthy_work", "healthy_leaf"], share: 0.5),
+                ExpectedStack(["main", "loop_phase", "loop_caller", "loop_callee"], share: 0.5),
+            ]
+        case .fpcycle:
+            [
+                ExpectedStack(["main", "healthy_work", "healthy_leaf"], share: 0.5),
+                ExpectedStack(["main", "cycle_phase", "cycle_caller", "cycle_callee"], share: 0.5),
+            ]
+        case .latethread:
+            [
+                ExpectedStack(["main", "main_spin"], share: nil, thread: "latethread"),
+                ExpectedStack(["late_thread_work", "late_leaf"], share: nil, thread: "late-worker"),
+            ]
+        case .goShares:
+            [
+                ExpectedStack(["runtime.goexit", "main.worker", "main.workA"], share: 0.5),
+                ExpectedStack(["runtime.goexit", "main.worker", "main.workB"], share: 0.3),
+                ExpectedStack(["runtime.goexit", "main.worker", "main.workC"], share: 0.2),
+            ]
+        }
+    }
+
+    /// For the fixtures with a broken frame chain: the frames, leaf-first, that a frame-pointer walk finds in the
+    /// broken half before it must stop with a marker (`[fp-loop]` for fploop, `[fp-cycle]` for fpcycle).
+    /// perf's kernel walk instead repeats loop_caller (or cycle_frame_a, cycle_frame_b) up to 127 frames.
+    var frameWalkBeforeMarker: [String]? {
+        switch self {
+        case .fploop: ["loop_callee", "loop_caller"]
+        case .fpcycle: ["cycle_callee", "cycle_caller", "cycle_frame_a", "cycle_frame_b"]
+        default: nil
+        }
+    }
+}
+
+/// One call path of a fixture, root-first.
+struct ExpectedStack: Sendable, Equatable {
+    var frames: [String]
+    /// The fraction of the process's (or the thread's) CPU samples that end in this stack; nil when not fixed.
+    var share: Double?
+    /// The thread name (comm) the samples carry, when it differs between stacks.
+    var thread: String?
+
+    init(_ frames: [String], share: Double?, thread: String? = nil) {
+        self.frames = frames
+        self.share = share
+        self.thread = thread
+    }
+
+    /// The frames joined with `;`, as a folded line writes them.
+    var folded: String { frames.joined(separator: ";") }
+}
+
+/// A failure to build or run a fixture, with the command and what it wrote to stderr.
+struct FixtureError: Error, CustomStringConvertible {
+    var command: [String]
+    var status: Int32?
+    var message: String
+
+    var description: String {
+        let status = self.status.map { "exit status \($0)" } ?? "not run"
+        return "\(command.joined(separator: " ")): \(status): \(message)"
+    }
+}
+
+/// What a finished command wrote and how it ended.
+struct CommandResult: Sendable {
+    /// The exit status, or 128 + the signal number when a signal ended the process (as shells report it).
+    var status: Int32
+    /// The signal that ended the process, if one did.
+    var signal: Int32?
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs commands with Foundation's `Process`, output captured through temporary files (no pipe can fill up).
+enum FixtureCommand {
+    /// Runs `executable` to completion, or kills it (SIGKILL, this child only) after `timeout` seconds and throws.
+    /// `environment` entries are added to (or replace) the test process's environment.
+    static func run(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
+        currentDirectory: String? = nil, timeout: Double = 120
+    ) throws -> CommandResult {
+        let command = [executable] + arguments
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fpprof-cmd-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout")
+        let errURL = scratch.appendingPathComponent("stderr")
+        guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        else {
+            throw FixtureError(command: command, status: nil, message: "cannot create output files in \(scratch.path)")
+        }
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let currentDirectory {
+            process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory)
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw FixtureError(command: command, status: nil, message: "cannot start: \(error)")
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            usleep(5_000)
+        }
+        var timedOut = false
+        if process.isRunning {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        let signaled = process.terminationReason == .uncaughtSignal
+        let result = CommandResult(
+            status: signaled ? 128 + process.terminationStatus : process.terminationStatus,
+            signal: signaled ? process.terminationStatus : nil,
+            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        if timedOut {
+            throw FixtureError(
+                command: command, status: nil, message: "killed after \(timeout) s; stderr: \(result.stderr)")
+        }
+        return result
+    }
+
+    /// Runs a command that must succeed; throws with its stderr otherwise.
+    @discardableResult
+    static func check(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
+        currentDirectory: String? = nil, timeout: Double = 120
+    ) throws -> CommandResult {
+        let result = try run(
+            executable, arguments, environment: environment, currentDirectory: currentDirectory, timeout: timeout)
+        guard result.status == 0 else {
+            throw FixtureError(
+                command: [executable] + arguments, status: result.status,
+                message: result.stderr.isEmpty ? result.stdout : result.stderr)
+        }
+        return result
+    }
+
+    /// The absolute path of `name` found on PATH (or the usual system directories), if any.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin"]
+        for directory in directories where !directory.isEmpty {
+            let candidate = directory + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// Builds fixtures on demand, once per test process; safe to call from tests running in parallel.
+struct FixtureBuilder {
+    /// gcc flags of every C fixture. gcc 12 still drops the frame of a leaf that needs no stack despite the first
+    /// two; the fixtures force it with FIXTURE_KEEP_FRAME (see fixture_common.h).
+    static let cFlags = [
+        "-O1", "-g", "-fno-omit-frame-pointer", "-mno-omit-leaf-frame-pointer", "-fno-optimize-sibling-calls",
+        "-Wall", "-Wextra",
+    ]
+
+    /// Tests/Fixtures, found from this file's path.
+    static var fixturesDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures")
+    }
+
+    /// The path of the fixture's executable, building it first if this process has not done so yet.
+    /// Throws `FixtureError` (with the compiler's stderr) when the build fails; a failed build is not retried.
+    static func path(for fixture: Fixture) throws -> String {
+        let slot = slots[fixture]!
+        return try slot.state.withLock { state in
+            if let state { return try state.get() }
+            let result = Result { try build(fixture) }
+            state = result
+            return try result.get()
+        }
+    }
+
+    /// The C source file or the Go package directory of a fixture.
+    static func source(of fixture: Fixture) -> URL {
+        switch fixture {
+        case .goShares: fixturesDirectory.appendingPathComponent("go/shares")
+        default: fixturesDirectory.appendingPathComponent("c/\(fixture.rawValue).c")
+        }
+    }
+
+    // MARK: - Building
+
+    /// One lock and one remembered outcome per fixture, so that building one fixture never waits for another.
+    private final class Slot: Sendable {
+        let state = Mutex<Result<String, any Error>?>(nil)
+    }
+
+    private static let slots: [Fixture: Slot] = Dictionary(
+        uniqueKeysWithValues: Fixture.allCases.map { ($0, Slot()) })
+
+    private static func build(_ fixture: Fixture) throws -> String {
+        let inputs = try inputFiles(of: fixture)
+        var hasher = FNV1a()
+        for flag in cFlags + pthreadFlags(fixture) { hasher.add(Array(flag.utf8) + [0]) }
+        for file in inputs {
+            // The full path: DWARF names the source file, so two checkouts must not share a build.
+            hasher.add(Array(file.path.utf8) + [0])
+            hasher.add(Array(try Data(contentsOf: file)))
+        }
+        let directory = URL(fileURLWithPath: "/tmp/fpprof-fixtures-\(getuid())-\(hasher.hex)")
+        let output = directory.appendingPathComponent(fixture.executableName)
+        if FileManager.default.isExecutableFile(atPath: output.path) {
+            return output.path  // built by an earlier test process from the same sources
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Build under a unique name, then rename: a concurrent test process never sees a partial executable.
+        let temporary = directory.appendingPathComponent(".\(fixture.executableName).\(getpid()).\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        if fixture.isGo {
+            try buildGo(fixture, to: temporary.path)
+        } else {
+            try buildC(fixture, to: temporary.path)
+        }
+        guard rename(temporary.path, output.path) == 0 else {
+            throw FixtureError(
+                command: ["rename", temporary.path, output.path], status: nil,
+                message: String(cString: strerror(errno)))
+        }
+        return output.path
+    }
+
+    private static func pthreadFlags(_ fixture: Fixture) -> [String] {
+        fixture == .latethread ? ["-pthread"] : []
+    }
+
+    private static func inputFiles(of fixture: Fixture) throws -> [URL] {
+        let source = source(of: fixture)
+        if fixture.isGo {
+            let names = try FileManager.default.contentsOfDirectory(atPath: source.path)
+                .filter { $0.hasSuffix(".go") || $0 == "go.mod" }.sorted()
+            return names.map { source.appendingPathComponent($0) }
+        }
+        return [source, fixturesDirectory.appendingPathComponent("c/fixture_common.h")]
+    }
+
+    private static func buildC(_ fixture: Fixture, to output: String) throws {
+        guard let gcc = FixtureCommand.which("gcc") else {
+            throw FixtureError(command: ["gcc"], status: nil, message: "gcc not found on PATH")
+        }
+        try FixtureCommand.check(
+            gcc, cFlags + pthreadFlags(fixture) + ["-o", output, source(of: fixture).path])
+    }
+
+    private static func buildGo(_ fixture: Fixture, to output: String) throws {
+        guard let go = FixtureCommand.which("go") else {
+            throw FixtureError(command: ["go"], status: nil, message: "go not found on PATH")
+        }
+        let inherited = ProcessInfo.processInfo.environment
+        // The fixture has no dependencies: never touch the network, never switch toolchains.
+        var environment = ["GOFLAGS": "", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GO111MODULE": "on"]
+        let home = inherited["HOME"] ?? ""
+        if inherited["GOCACHE"] == nil && (home.isEmpty || !FileManager.default.isWritableFile(atPath: home)) {
+            environment["GOCACHE"] = "/tmp/fpprof-fixtures-\(getuid())-gocache"
+        }
+        try FixtureCommand.check(
+            go, ["build", "-o", output, "."], environment: environment,
+            currentDirectory: source(of: fixture).path)
+    }
+}
+
+/// 64-bit FNV-1a, enough to name a build directory after its inputs.
+private struct FNV1a {
+    private var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: [UInt8]) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+    }
+
+    var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,3 @@
+module sharesfixture
+
+go 1.19
