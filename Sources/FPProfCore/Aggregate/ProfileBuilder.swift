@@ -45,9 +45,11 @@ public struct ProfileBuilder {
 
     /// Consumes a buffer of whole records. Records from different CPUs' rings are put in time order first, so a
     /// sample is never unwound against mappings from before an `exec` that preceded it.
-    public mutating func consume(_ bytes: [UInt8]) {
+    public mutating func consume(_ bytes: [UInt8]) { consume(bytes[...]) }
+
+    public mutating func consume(_ bytes: ArraySlice<UInt8>) {
         var decoded: [PerfRecord] = []
-        for result in RecordStream(decoder: decoder, bytes: bytes[...]) {
+        for result in RecordStream(decoder: decoder, bytes: bytes) {
             switch result {
             case .success(let r): decoded.append(r)
             case .failure: profile.stats.decodeErrors += 1

@@ -31,7 +31,11 @@ public struct ElfFile: Sendable {
                 throw .buildIDMismatch(expected: expected, found: buildID)
             }
             let segments = try handle.loadSegments()
-            let symbols = SymbolTable(symbols: handle.codeSymbols())
+            var codeSymbols = handle.codeSymbols()
+            if let buildID, let debug = DebugFiles.handle(for: buildID) {
+                codeSymbols += debug.codeSymbols(debugFile: true)
+            }
+            let symbols = SymbolTable(symbols: codeSymbols)
             self.path = path
             self.buildID = buildID
             self.segments = segments

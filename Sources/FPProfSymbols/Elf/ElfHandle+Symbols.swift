@@ -6,7 +6,9 @@ extension ElfHandle {
     /// The symbols that may name code: functions, indirect functions and untyped labels defined in an executable,
     /// allocated section. Data, files, sections and undefined (imported) symbols are left out here, before their
     /// names are copied, because a large binary has many of them.
-    func codeSymbols() -> [CodeSymbol] {
+    /// In a separate debug file (`debugFile`) the code sections are `SHT_NOBITS`: their headers keep the addresses
+    /// and flags of the original, only the bytes are gone, so they still say which symbols name code.
+    func codeSymbols(debugFile: Bool = false) -> [CodeSymbol] {
         var executable: [Int: Range<UInt64>] = [:]
         var symbolTables: [ElfSection] = []
         var extendedIndexes: [Int: OpaquePointer] = [:]
@@ -22,7 +24,7 @@ extension ElfHandle {
             }
             let flags = UInt64(SHF_ALLOC) | UInt64(SHF_EXECINSTR)
             let (end, overflow) = header.sh_addr.addingReportingOverflow(header.sh_size)
-            if header.sh_flags & flags == flags, header.sh_type != UInt32(SHT_NOBITS), !overflow {
+            if header.sh_flags & flags == flags, debugFile || header.sh_type != UInt32(SHT_NOBITS), !overflow {
                 executable[section.index] = header.sh_addr..<end
             }
         }

@@ -1,6 +1,0 @@
-import ArgumentParser
-
-public struct FPProfCommand: ParsableCommand {
-    public init() {}
-    public func run() throws {}
-}

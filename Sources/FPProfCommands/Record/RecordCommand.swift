@@ -1,0 +1,65 @@
+import ArgumentParser
+import FPProfCore
+import FPProfSampler
+import FPProfSymbols
+import Foundation
+
+/// `fpprof record`: sample a process, unwind every sample in Swift, write folded stacks.
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Profile a command or a running process and write folded stacks.",
+        discussion: """
+            Examples:
+              fpprof record -o out.folded -- ./myprog arg1 arg2
+              fpprof record --pid 4242 --duration 10 -o out.folded
+              fpprof record --pid 4242 | flamegraph.pl > out.svg
+            """
+    )
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(name: [.short, .long], help: "Write the profile here (atomically) instead of stdout.")
+    var output: String?
+
+    @Flag(help: "Add each thread's name and tid as a frame after the process name.")
+    var perThread = false
+
+    @Option(help: "Also keep the raw capture (every record, versioned) in this file, for `fpprof report`.")
+    var raw: String?
+
+    func run() async throws {
+        do {
+            if let output { try AtomicFile.checkWritable(output) }
+            let rawFile = try raw.map { path throws(UserFacingError) in try StreamingFile(path: path) }
+            let recording: Recording
+            do {
+                recording = try await Recording.run(
+                    target: target.target, configuration: sampling.configuration, duration: target.duration,
+                    perThread: perThread, raw: rawFile)
+            } catch {
+                rawFile?.abandon()
+                throw error
+            }
+            try rawFile?.commit()
+            let folded = recording.folded
+            if let output {
+                try AtomicFile.write(Data(folded.utf8), to: output)
+            } else {
+                FileHandle.standardOutput.write(Data(folded.utf8))
+            }
+            StandardError.write(recording.summary)
+            if recording.profile.stats.samples == 0 {
+                StandardError.write("fpprof: no samples were taken; was the target running on a CPU?\n")
+            }
+            if recording.lostData { throw FPProfExit.partial }
+        } catch let e as UserFacingError {
+            StandardError.write("fpprof: \(e.message)\n")
+            throw e.exitCode
+        } catch let e as SamplerError {
+            StandardError.write("fpprof: \(e.description)\n")
+            throw FPProfExit.failure
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import FPProfCore
+import FPProfSampler
+import FPProfSymbols
+import Foundation
+
+/// One recording from start to profile: opens the sampler, feeds its batches to the pure pipeline (and to the raw
+/// capture, when asked), stops at target exit, `--duration` or SIGINT/SIGTERM, and names the frames.
+struct Recording {
+    var profile: RawProfile
+    var folded: String
+    var summary: String
+    var lostData: Bool
+
+    static func run(
+        target: SamplerTarget, configuration: SamplerConfiguration, duration: Double?, perThread: Bool,
+        raw: StreamingFile?
+    ) async throws -> Recording {
+        let symbolizer = ElfSymbolizer()
+        let session = try SamplingSession(configuration: configuration, target: target)
+        var builder = try ProfileBuilder(
+            format: session.format, options: .init(perThread: perThread),
+            rootRanges: { symbolizer.rootRanges(for: $0) })
+        raw?.write(
+            Capture.encodeHeader(
+                CaptureHeader(
+                    format: session.format, frequency: configuration.frequency, stackSize: configuration.stackSize,
+                    event: session.eventKind.rawValue)))
+
+        let stop = StopRequest()
+        let signals = StopSignals {
+            stop.set(.signal)
+            session.stop()
+        }
+        defer { signals.cancel() }
+        let timer: Task<Void, Never>? = duration.map { seconds in
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                if Task.isCancelled { return }
+                stop.set(.duration)
+                session.stop()
+            }
+        }
+        defer { timer?.cancel() }
+
+        let batches = try session.records()
+        let started = ContinuousClock.now
+        try session.start()
+        let initial = session.initialRecords().bytes
+        builder.consume(initial)
+        if !initial.isEmpty { raw?.write(Capture.encodeRecords(initial)) }
+
+        var status = StatusLine()
+        for await batch in batches {
+            builder.consume(batch.bytes)
+            raw?.write(Capture.encodeRecords(batch.bytes))
+            status.update(
+                elapsed: ContinuousClock.now - started, samples: builder.profile.stats.samples,
+                lost: builder.profile.stats.lostRecords)
+        }
+        status.clear()
+        let elapsed = ContinuousClock.now - started
+        if case .launch = target, stop.reason != nil, session.childExitStatus == nil {
+            // The recording ended before the command did: end the command too, as `timeout` would.
+            kill(session.targetPID.rawValue, SIGTERM)
+        }
+
+        let profile = builder.result
+        var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
+        let folded = FoldedWriter().render(profile, namer: &namer)
+        let stats = session.stats
+        var summary = Summary(
+            stats: profile.stats, event: session.eventKind.rawValue, frequency: configuration.frequency,
+            elapsed: elapsed, droppedBatches: Int(stats.batchesDropped)
+        ).text
+        if let exit = session.childExitStatus { summary += "fpprof: the command \(exit)\n" }
+        for warning in symbolizer.warnings { summary += "fpprof: warning: \(warning)\n" }
+        let lostData = profile.stats.lostRecords > 0 || stats.batchesDropped > 0
+        return Recording(profile: profile, folded: folded, summary: summary, lostData: lostData)
+    }
+}
+
+/// Why a recording stopped early, set from the signal handler or the timer and read once at the end.
+final class StopRequest: Sendable {
+    enum Reason: Sendable { case signal, duration }
+    private let state = Mutex<Reason?>(nil)
+    func set(_ r: Reason) { state.withLock { if $0 == nil { $0 = r } } }
+    var reason: Reason? { state.withLock { $0 } }
+}
+
+/// Turns SIGINT and SIGTERM into a graceful stop: the samples taken so far are still written.
+final class StopSignals: Sendable {
+    // Invariant: the sources are created and resumed in init and only cancelled afterwards; DispatchSource is
+    // thread-safe for cancel().
+    nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
+
+    init(onSignal: @escaping @Sendable () -> Void) {
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: onSignal)
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+    }
+}
+
+import Synchronization

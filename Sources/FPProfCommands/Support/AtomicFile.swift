@@ -1,0 +1,101 @@
+import Foundation
+
+/// Writes output files so that a reader sees the old file or the whole new one, never a half-written file: the
+/// bytes go to a temporary file in the same directory, are flushed, and are renamed over the target.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String) throws(UserFacingError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw UserFacingError(message: "cannot write \(path): directory \(directory.path) does not exist")
+        }
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).fpprof-\(getpid())")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                throw UserFacingError(message: "cannot write \(path): \(reason)")
+            }
+        } catch let e as UserFacingError {
+            unlink(temporary.path)
+            throw e
+        } catch {
+            unlink(temporary.path)
+            throw UserFacingError(message: "cannot write \(path): \(error.localizedDescription) (disk full?)")
+        }
+    }
+
+    /// Fails early, before a long recording, if `path` cannot be written at the end.
+    static func checkWritable(_ path: String) throws(UserFacingError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UserFacingError(message: "cannot write \(path): directory \(directory) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw UserFacingError(message: "cannot write \(path): it is a directory")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// A file written piece by piece (a raw capture grows during the recording) that appears under its name only
+/// when `commit()` succeeds; until then it is a hidden temporary beside the target.
+final class StreamingFile {
+    let path: String
+    private let temporary: String
+    private let handle: FileHandle
+    private var failure: String?
+
+    init(path: String) throws(UserFacingError) {
+        try AtomicFile.checkWritable(path)
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).fpprof-\(getpid())")
+            .path
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
+            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        self.handle = handle
+    }
+
+    /// Appends; the first failure (a full disk, say) is kept and reported by `commit()`.
+    func write(_ bytes: [UInt8]) {
+        guard failure == nil else { return }
+        do { try handle.write(contentsOf: bytes) } catch { failure = error.localizedDescription }
+    }
+
+    func commit() throws(UserFacingError) {
+        defer { try? handle.close() }
+        if failure == nil {
+            do { try handle.synchronize() } catch { failure = error.localizedDescription }
+        }
+        if let failure {
+            unlink(temporary)
+            throw UserFacingError(message: "cannot write \(path): \(failure) (disk full?)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw UserFacingError(message: "cannot write \(path): \(reason)")
+        }
+    }
+
+    func abandon() {
+        try? handle.close()
+        unlink(temporary)
+    }
+}

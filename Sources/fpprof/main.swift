@@ -1,3 +1,0 @@
-import FPProfCommands
-
-FPProfCommand.main()
