@@ -58,7 +58,7 @@ struct TableSymbols: Symbolizer {
     @Test func foldedOutputHasExactStacksMarkersAndCounts() throws {
         var builder = try ProfileBuilder(format: format)
         builder.consume(records())
-        let profile = builder.result
+        let profile = builder.finish()
         var namer = FrameNamer(symbolizer: symbols, modules: profile.modules)
         let folded = FoldedWriter().render(profile, namer: &namer)
         #expect(folded == """
@@ -76,7 +76,7 @@ struct TableSymbols: Symbolizer {
     @Test func perThreadAddsTheThreadFrame() throws {
         var builder = try ProfileBuilder(format: format, options: .init(perThread: true))
         builder.consume(records())
-        let profile = builder.result
+        let profile = builder.finish()
         var namer = FrameNamer(symbolizer: symbols, modules: profile.modules)
         let lines = FoldedWriter().lines(profile, namer: &namer).map(\.0)
         #expect(lines.contains("demo;worker/501;[fp-loop];work;helper_[i];leaf"))
@@ -86,7 +86,7 @@ struct TableSymbols: Symbolizer {
     @Test func unsymbolizedFramesNameTheirModuleAndOffset() throws {
         var builder = try ProfileBuilder(format: format)
         builder.consume(records())
-        let profile = builder.result
+        let profile = builder.finish()
         var namer = FrameNamer(symbolizer: NoSymbols(), modules: profile.modules)
         let lines = FoldedWriter().lines(profile, namer: &namer).map(\.0)
         // Callers are looked up at ret - 1.

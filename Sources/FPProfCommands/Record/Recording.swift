@@ -64,7 +64,7 @@ struct Recording {
             kill(session.targetPID.rawValue, SIGTERM)
         }
 
-        let profile = builder.result
+        let profile = builder.finish()
         var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
         let folded = FoldedWriter().render(profile, namer: &namer)
         let stats = session.stats

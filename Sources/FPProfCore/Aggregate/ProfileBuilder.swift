@@ -43,33 +43,64 @@ public struct ProfileBuilder {
         ipIndex = mask & (1 << UInt64(X86Registers.ip)) != 0 ? index(X86Registers.ip) : -1
     }
 
-    /// Consumes a buffer of whole records. Records from different CPUs' rings are put in time order first, so a
-    /// sample is never unwound against mappings from before an `exec` that preceded it.
+    /// Records decoded but not yet applied, waiting for the records of other CPUs' rings that may precede them.
+    private var pending: [PerfRecord] = []
+    /// The latest time seen up to the previous batch: everything at or before it is safe to apply now.
+    private var watermark: UInt64 = 0
+    private var latestSeen: UInt64 = 0
+
+    /// Consumes a buffer of whole records (one drain of every ring). Each CPU's ring is in time order, but the rings
+    /// are not in order with each other, and a sample must never be unwound against the mappings of before an
+    /// `exec` or `mmap` on another CPU that preceded it. So records are applied in time order, up to the latest
+    /// time of the previous batch (perf's "finished round"); the rest wait for the next batch or `finish()`.
     public mutating func consume(_ bytes: [UInt8]) { consume(bytes[...]) }
 
     public mutating func consume(_ bytes: ArraySlice<UInt8>) {
-        var decoded: [PerfRecord] = []
         for result in RecordStream(decoder: decoder, bytes: bytes) {
             switch result {
-            case .success(let r): decoded.append(r)
+            case .success(let r):
+                latestSeen = max(latestSeen, Self.time(of: r))
+                pending.append(r)
             case .failure: profile.stats.decodeErrors += 1
             }
         }
+        apply(upTo: watermark)
+        watermark = latestSeen
+    }
+
+    /// Applies every record still waiting and returns the profile with the module table its frames refer to.
+    public mutating func finish() -> RawProfile {
+        apply(upTo: .max)
+        var p = profile
+        p.modules = table.modules
+        return p
+    }
+
+    private mutating func apply(upTo limit: UInt64) {
+        guard !pending.isEmpty else { return }
         var sorted = true
         var last: UInt64 = 0
-        for r in decoded {
+        for r in pending {
             let t = Self.time(of: r)
-            if t < last { sorted = false; break }
+            if t < last {
+                sorted = false
+                break
+            }
             last = t
         }
         if !sorted {
-            decoded = decoded.enumerated().sorted { a, b in
+            pending = pending.enumerated().sorted { a, b in
                 let ta = Self.time(of: a.element)
                 let tb = Self.time(of: b.element)
                 return ta != tb ? ta < tb : a.offset < b.offset
             }.map(\.element)
         }
-        for r in decoded { consume(r) }
+        var cut = pending.endIndex
+        if limit != .max {
+            cut = pending.firstIndex { Self.time(of: $0) > limit } ?? pending.endIndex
+        }
+        for r in pending[..<cut] { consume(r) }
+        pending.removeFirst(cut)
     }
 
     private static func time(of r: PerfRecord) -> UInt64 {
@@ -156,10 +187,4 @@ public struct ProfileBuilder {
         swap(&key.frames, &frames)
     }
 
-    /// The profile with the module table that its packed frames refer to.
-    public var result: RawProfile {
-        var p = profile
-        p.modules = table.modules
-        return p
-    }
 }
