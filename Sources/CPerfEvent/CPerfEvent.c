@@ -2,6 +2,10 @@
 #include "CPerfEvent.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,3 +38,59 @@ pid_t cperf_spawn_gated(const char *file, char *const argv[], int gate_fd, int e
     (void)!write(err_fd, &e, sizeof e);
     _exit(127);
 }
+
+// The kernel's own struct sigaction (x86-64 and arm64 layout): glibc's sigaction() refuses its internal signals
+// (32 and 33), which a parent may have ignored, and an ignored signal stays ignored across execve.
+struct cperf_kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+static void cperf_default_signal(int sig) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    if (sigaction(sig, &dfl, NULL) == 0) return;
+#if defined(__x86_64__) || defined(__aarch64__)
+    struct cperf_kernel_sigaction raw = {SIG_DFL, 0, NULL, 0};
+    (void)syscall(SYS_rt_sigaction, sig, &raw, NULL, sizeof raw.mask);
+#endif
+}
+
+static void cperf_close_range(unsigned first, unsigned last) {
+    if (first <= last) (void)syscall(SYS_close_range, first, last, 0u);
+}
+
+pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    // Child: only async-signal-safe calls from here on.
+    unsigned lo = (unsigned)(gate_fd < err_fd ? gate_fd : err_fd);
+    unsigned hi = (unsigned)(gate_fd < err_fd ? err_fd : gate_fd);
+    cperf_close_range(3, lo - 1);
+    cperf_close_range(lo + 1, hi - 1);
+    cperf_close_range(hi + 1, ~0u);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) cperf_default_signal(sig);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    char byte;
+    ssize_t n;
+    while ((n = read(gate_fd, &byte, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) _exit(127);
+    close(gate_fd);
+    execv(path, argv);
+    int e = errno;
+    (void)!write(err_fd, &e, sizeof e);
+    _exit(127);
+}
+
+int cperf_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0u); }
+
+int cperf_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int cperf_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

@@ -31,4 +31,25 @@ void cperf_store_tail(struct perf_event_mmap_page *page, uint64_t tail);
 /// Returns the child's pid, or -1 with errno set.
 pid_t cperf_spawn_gated(const char *file, char *const argv[], int gate_fd, int err_fd);
 
+/// Like cperf_spawn_gated, for a target that must not run a single instruction of its own before its events exist
+/// and must not keep the parent's descriptors: the child
+/// - closes every descriptor but 0, 1, 2, gate_fd and err_fd (so another session's pipe ends cannot leak into it
+///   and hold that session's gate or error pipe open);
+/// - restores the default disposition of every signal and an empty signal mask (a Swift thread pool thread blocks
+///   most signals, and execve would hand that mask to the target);
+/// - waits for one byte on gate_fd: EOF means the parent gave up, and the child exits 127 without exec;
+/// - execv(path, argv), path being already resolved (execv, unlike execvp, is async-signal-safe);
+/// - on failure writes errno to err_fd (which must be close-on-exec) and exits 127.
+/// Returns the child's pid, or -1 with errno set.
+pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd);
+
+/// pidfd_open(2): a descriptor that polls readable once every thread of pid has exited. -1 with errno on failure.
+int cperf_pidfd_open(pid_t pid);
+
+/// pipe2(fds, O_CLOEXEC): Glibc's Swift overlay only shows pipe2 with _GNU_SOURCE.
+int cperf_pipe_cloexec(int fds[2]);
+
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): <sys/eventfd.h> is not part of the Glibc module.
+int cperf_eventfd(void);
+
 #endif

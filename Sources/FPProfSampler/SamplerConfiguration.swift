@@ -1,0 +1,97 @@
+import FPProfCore
+
+/// The event the user asks for. `.auto` exists because most virtual machines have no hardware PMU: it takes CPU
+/// cycles where they can be counted and falls back to the kernel's cpu-clock timer where they cannot.
+public enum EventChoice: String, Sendable, CaseIterable {
+    case auto
+    case cycles
+    case cpuClock = "cpu-clock"
+}
+
+/// The event a session really opened, so reports can say what their counts mean.
+public enum EventKind: String, Sendable {
+    case cycles
+    case cpuClock = "cpu-clock"
+}
+
+/// How to sample. Validated before anything is opened, so a bad value fails with a message instead of an EINVAL.
+public struct SamplerConfiguration: Hashable, Sendable {
+    /// Samples per second per thread (`attr.sample_freq`). Odd defaults like 99 avoid lock-step with periodic work.
+    public var frequency: Int
+    /// Bytes of user stack copied with each sample (`sample_stack_user`): a multiple of 8 below 65536, or 0. Larger
+    /// copies let the unwinder walk deeper, at the cost of ring space and copy time in the kernel.
+    public var stackSize: Int
+    public var event: EventChoice
+    /// Whether samples also carry the kernel part of the callchain (`exclude_callchain_kernel = !this`).
+    public var includeKernelCallchain: Bool
+    /// Data pages per CPU ring, a power of two. The ring must hold several full samples, or the kernel drops them.
+    public var ringPages: Int
+    /// Batches the record stream holds for a slow consumer before it drops new ones (and counts them).
+    public var streamBufferLimit: Int
+
+    public init(
+        frequency: Int = 99, stackSize: Int = 16384, event: EventChoice = .auto, includeKernelCallchain: Bool = false,
+        ringPages: Int = 128, streamBufferLimit: Int = 256
+    ) {
+        self.frequency = frequency
+        self.stackSize = stackSize
+        self.event = event
+        self.includeKernelCallchain = includeKernelCallchain
+        self.ringPages = ringPages
+        self.streamBufferLimit = streamBufferLimit
+    }
+
+    /// Upper bound on the bytes one sample takes in the ring, besides the stack copy: header, fixed fields, 20
+    /// registers and a full 127-entry callchain with its context markers.
+    static let sampleOverhead = 8 + 8 * 6 + 8 + 8 * 130 + 8 + 8 * 20 + 16
+
+    /// Checks every field. `maxSampleRate` and `pageSize` come from the running kernel.
+    public func validate(maxSampleRate: Int? = nil, pageSize: Int = 4096) throws(SamplerError) {
+        guard frequency > 0 else {
+            throw .invalidConfiguration("frequency must be at least 1 Hz (got \(frequency))")
+        }
+        if let maxSampleRate, frequency > maxSampleRate {
+            throw .invalidConfiguration(
+                "frequency \(frequency) Hz is above the kernel's limit of \(maxSampleRate) Hz "
+                    + "(/proc/sys/kernel/perf_event_max_sample_rate)")
+        }
+        guard stackSize >= 0, stackSize % 8 == 0, stackSize < 65536 else {
+            throw .invalidConfiguration(
+                "stack size must be a multiple of 8 between 0 and 65528 bytes (got \(stackSize))")
+        }
+        guard ringPages > 0, ringPages & (ringPages - 1) == 0, ringPages <= 1 << 16 else {
+            throw .invalidConfiguration("ring pages must be a power of two between 1 and 65536 (got \(ringPages))")
+        }
+        let needed = 2 * (stackSize + Self.sampleOverhead)
+        guard ringPages * pageSize >= needed else {
+            throw .invalidConfiguration(
+                "a ring of \(ringPages) pages (\(ringPages * pageSize) bytes) cannot hold two samples of "
+                    + "\(stackSize + Self.sampleOverhead) bytes; raise ring pages or lower the stack size")
+        }
+        guard streamBufferLimit > 0 else {
+            throw .invalidConfiguration("stream buffer limit must be at least 1 (got \(streamBufferLimit))")
+        }
+    }
+}
+
+/// What to sample.
+public enum SamplerTarget: Hashable, Sendable {
+    /// A running process: every thread it has now, and (through `inherit`) every thread and child created later.
+    case pid(ProcessID)
+    /// A command to start; argv[0] is looked up in PATH unless it holds a slash. It runs only once `start()` is
+    /// called, so its first instruction is already sampled.
+    case launch([String])
+}
+
+/// How a launched child ended, as waitpid reported it.
+public enum ChildExitStatus: Hashable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "killed by signal \(signal)"
+        }
+    }
+}
