@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// `fpprof record` on real processes through the real kernel interface. Serialized: each test keeps the two CPUs
+/// busy, and the shares are judged on what the kernel sampled.
+@Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open on other processes needs root here"))
+struct RecordTests {
+    /// Three call paths at different depths hold 50/30/20 % of the CPU: the shares hold within 5 points and the
+    /// exact stacks appear, whole, under the C runtime's root frame.
+    @Test func sharesOfThreeCallPaths() throws {
+        let (folded, _) = try FPProf.record(["-F", "499", "--", try FixtureBuilder.path(for: .shares), "3"])
+        #expect(folded.total > 800)
+        for expected in Fixture.shares.expectedStacks {
+            let share = folded.share(endingWith: expected.frames)
+            #expect(abs(share - expected.share!) <= 0.05, "\(expected.folded): \(share)")
+            let exact = folded.lines.filter { Array($0.frames.suffix(expected.frames.count)) == expected.frames }
+            #expect(exact.contains { $0.frames.first == "shares" && Folded.markers.isDisjoint(with: $0.frames) })
+        }
+        let flagged = folded.count { !Folded.markers.isDisjoint(with: $0.frames) }
+        #expect(flagged == 0)
+    }
+
+    /// 300 frames of recursion, all there, and complete (perf would stop at 127).
+    @Test func deepRecursionKeepsEveryFrame() throws {
+        let (folded, _) = try FPProf.record(["-F", "499", "--", try FixtureBuilder.path(for: .recursion), "2"])
+        let bottom = folded.lines.filter { $0.frames.last == "spin_at_bottom" }
+        let bottomSamples = bottom.reduce(0) { $0 + $1.count }
+        #expect(Double(bottomSamples) > 0.9 * Double(folded.total))
+        for line in bottom {
+            #expect(line.frames.filter { $0 == "recurse" }.count == 300, "\(line.frames.count) frames")
+            #expect(Folded.markers.isDisjoint(with: line.frames))
+            #expect(Array(line.frames.suffix(302).prefix(1)) == ["main"])
+        }
+    }
+
+    /// The shape of the Go mcall bug: the looping half reads `fploop;[fp-loop];loop_caller;loop_callee`, each
+    /// frame once; the healthy half is complete.
+    @Test func selfReferentialFrameIsFlaggedOnce() throws {
+        let (folded, _) = try FPProf.record(["-F", "499", "--", try FixtureBuilder.path(for: .fploop), "2"])
+        let looping = folded.lines.filter { $0.frames.contains("loop_callee") }
+        #expect(!looping.isEmpty)
+        for line in looping {
+            #expect(line.text == "fploop;[fp-loop];loop_caller;loop_callee")
+        }
+        let loopShare = Double(looping.reduce(0) { $0 + $1.count }) / Double(folded.total)
+        #expect(abs(loopShare - 0.5) <= 0.05)
+        let healthy = folded.lines.filter { $0.frames.last == "healthy_leaf" }
+        #expect(!healthy.isEmpty)
+        for line in healthy {
+            #expect(Folded.markers.isDisjoint(with: line.frames))
+            #expect(Array(line.frames.suffix(3)) == ["main", "healthy_work", "healthy_leaf"])
+        }
+    }
+
+    /// A two-record cycle: flagged `[fp-cycle]`, and no frame of the cycle repeated.
+    @Test func twoRecordCycleIsFlaggedOnce() throws {
+        let (folded, _) = try FPProf.record(["-F", "499", "--", try FixtureBuilder.path(for: .fpcycle), "2"])
+        let cycling = folded.lines.filter { $0.frames.contains("cycle_callee") }
+        #expect(!cycling.isEmpty)
+        for line in cycling {
+            #expect(line.frames.prefix(2) == ["fpcycle", "[fp-cycle]"])
+            #expect(Set(line.frames).count == line.frames.count, "a frame repeats: \(line.text)")
+            #expect(line.frames.suffix(2) == ["cycle_caller", "cycle_callee"])
+        }
+        let healthy = folded.lines.filter { $0.frames.last == "healthy_leaf" }
+        #expect(healthy.allSatisfy { Folded.markers.isDisjoint(with: $0.frames) })
+    }
+
+    /// A thread created one second into the recording is sampled too (`inherit`), under its own name.
+    @Test func threadCreatedAfterStartIsSampled() throws {
+        let (folded, _) = try FPProf.record([
+            "-F", "499", "--per-thread", "--", try FixtureBuilder.path(for: .latethread), "3", "1",
+        ])
+        let late = folded.count {
+            $0.frames.count > 1 && $0.frames[1].hasPrefix("late-worker/") && $0.frames.contains("late_thread_work")
+        }
+        let main = folded.count { $0.frames.contains("main_spin") }
+        // The worker runs for the last 2 of 3 seconds on its own CPU.
+        #expect(late > 400)
+        #expect(main > 800)
+    }
+
+    /// Go with frame pointers: goroutines' functions by name, shares within 5 points, nothing flagged as a loop.
+    @Test func goSharesAndNames() throws {
+        let (folded, _) = try FPProf.record(["-F", "499", "--", try FixtureBuilder.path(for: .goShares), "3"])
+        for (name, share) in [("main.workA", 0.5), ("main.workB", 0.3), ("main.workC", 0.2)] {
+            let n = folded.count { $0.frames.contains(name) }
+            let measured = Double(n) / Double(folded.total)
+            #expect(abs(measured - share) <= 0.05, "\(name): \(measured)")
+        }
+        let loops = folded.count { $0.frames.contains("[fp-loop]") || $0.frames.contains("[fp-cycle]") }
+        #expect(loops == 0)
+    }
+
+    /// Attaching to a running process gives the same shares as launching it.
+    @Test func attachGivesTheSameSharesAsLaunch() throws {
+        let path = try FixtureBuilder.path(for: .shares)
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: path)
+        target.arguments = ["0"]
+        try target.run()
+        defer {
+            // SIGKILL: a child spawned from a Swift concurrency thread inherits a mask that blocks SIGTERM.
+            kill(target.processIdentifier, SIGKILL)
+            target.waitUntilExit()
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let (folded, _) = try FPProf.record(["-F", "499", "--pid", "\(target.processIdentifier)", "--duration", "3"])
+        #expect(target.isRunning, "attaching must not stop the target")
+        #expect(folded.total > 800)
+        for expected in Fixture.shares.expectedStacks {
+            let share = folded.share(endingWith: expected.frames)
+            #expect(abs(share - expected.share!) <= 0.05, "\(expected.folded): \(share)")
+        }
+    }
+}
+
+/// Each error gets one clear line and a non-zero exit, never a trap or a hang.
+@Suite(.serialized) struct RecordErrorTests {
+    @Test func noSuchPID() throws {
+        let r = try FPProf.run(["record", "--pid", "999999", "--duration", "1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("no such process: 999999"))
+    }
+
+    @Test func commandNotFound() throws {
+        let r = try FPProf.run(["record", "--", "fpprof-no-such-command"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("command not found: fpprof-no-such-command"))
+    }
+
+    @Test func outputNotWritable() throws {
+        let r = try FPProf.run(["record", "-o", "/nonexistent-dir/out.folded", "--", "/bin/true"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot write /nonexistent-dir/out.folded"))
+    }
+
+    @Test func usageErrors() throws {
+        let r = try FPProf.run(["record"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("nothing to profile"))
+        let s = try FPProf.run(["record", "--stack-size", "100", "--", "/bin/true"])
+        #expect(s.status == 64)
+        #expect(s.stderr.contains("--stack-size must be a positive multiple of 8"))
+    }
+
+    /// An unprivileged user may not sample root's process with perf_event_paranoid 2: the message says what helps.
+    @Test(.enabled(if: FPProf.isRoot && FixtureCommand.which("setpriv") != nil, "needs root to drop to nobody"))
+    func permissionDenied() throws {
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        target.arguments = ["30"]
+        try target.run()
+        defer {
+            // SIGKILL: a child spawned from a Swift concurrency thread inherits a mask that blocks SIGTERM.
+            kill(target.processIdentifier, SIGKILL)
+            target.waitUntilExit()
+        }
+        let r = try FixtureCommand.run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", FPProf.executable, "record", "--pid",
+             "\(target.processIdentifier)", "--duration", "1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("permission denied"))
+        #expect(r.stderr.contains("CAP_PERFMON"))
+    }
+
+    /// A target that exits mid-run is not an error: what was captured is written.
+    @Test func targetExitingEarlyIsNotAnError() throws {
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: try FixtureBuilder.path(for: .shares))
+        target.arguments = ["1"]
+        try target.run()
+        let (folded, result) = try FPProf.record(["--pid", "\(target.processIdentifier)", "--duration", "10"])
+        target.waitUntilExit()
+        #expect(result.status == 0)
+        #expect(folded.total > 20)
+    }
+}
