@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // Edge: the perf_event_open syscall, ioctls and the ring's acquire/release accesses.
@@ -21,14 +22,24 @@ let package = Package(
             pkgConfig: "libdw",
             providers: [.apt(["libdw-dev", "libelf-dev"])]
         ),
+        // Edge: libiberty's C++/Rust demangler (static library from libiberty-dev).
+        .systemLibrary(name: "CDemangle", providers: [.apt(["libiberty-dev"])]),
         // Pure Swift: records, decoding, unwinding, aggregation, folded output.
         .target(name: "FPProfCore"),
-        .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils"]),
+        .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils", "CDemangle"]),
+        // Writers people open: pprof (swift-protobuf, generated code committed), SVG flamegraph, speedscope.
+        .target(
+            name: "FPProfOutput",
+            dependencies: [
+                "FPProfCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .target(name: "FPProfSampler", dependencies: ["FPProfCore", "CPerfEvent"]),
         .target(
             name: "FPProfCommands",
             dependencies: [
-                "FPProfCore", "FPProfSymbols", "FPProfSampler",
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -37,9 +48,10 @@ let package = Package(
         .testTarget(name: "FPProfCoreTests", dependencies: ["FPProfCore"]),
         .testTarget(name: "FPProfSymbolsTests", dependencies: ["FPProfSymbols", "FPProfCore"]),
         .testTarget(name: "FPProfSamplerTests", dependencies: ["FPProfSampler", "FPProfCore"]),
+        .testTarget(name: "FPProfOutputTests", dependencies: ["FPProfOutput", "FPProfCore"]),
         .testTarget(
             name: "FPProfEndToEndTests",
-            dependencies: ["FPProfCore", "FPProfSymbols", "FPProfSampler", "fpprof"]
+            dependencies: ["FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "fpprof"]
         ),
     ],
     swiftLanguageModes: [.v6]
