@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "fpprof", targets: ["fpprof"]),
         .library(name: "FPProfCore", targets: ["FPProfCore"]),
+        .library(name: "FPProfSymbols", targets: ["FPProfSymbols"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
