@@ -34,7 +34,9 @@ let package = Package(
             dependencies: [
                 "FPProfCore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            ],
+            // The schema the committed profile.pb.swift was generated from, kept for regeneration.
+            exclude: ["Proto/profile.proto"]
         ),
         .target(name: "FPProfSampler", dependencies: ["FPProfCore", "CPerfEvent"]),
         .target(
