@@ -92,6 +92,27 @@ struct RecordTests {
         #expect(loops == 0)
     }
 
+    /// SIGTERM ends the recording, not the data: what was captured is written, and the launched command ends too.
+    @Test func sigtermWritesWhatWasCaptured() throws {
+        let output = FPProf.temporaryPath("folded")
+        defer { unlink(output) }
+        let fpprof = Process()
+        fpprof.executableURL = URL(fileURLWithPath: FPProf.executable)
+        fpprof.arguments = ["record", "-F", "499", "-o", output, "--", try FixtureBuilder.path(for: .shares), "0"]
+        fpprof.standardError = FileHandle.nullDevice
+        try fpprof.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(fpprof.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while fpprof.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if fpprof.isRunning { kill(fpprof.processIdentifier, SIGKILL) }
+        fpprof.waitUntilExit()
+        #expect(fpprof.terminationStatus == 0)
+        let folded = try Folded(parsing: String(contentsOfFile: output, encoding: .utf8))
+        #expect(folded.total > 300)
+        #expect(folded.count(endingWith: ["main", "path_a", "a1", "leaf_a"]) > 100)
+    }
+
     /// Attaching to a running process gives the same shares as launching it.
     @Test func attachGivesTheSameSharesAsLaunch() throws {
         let path = try FixtureBuilder.path(for: .shares)

@@ -60,8 +60,8 @@ struct Recording {
         status.clear()
         let elapsed = ContinuousClock.now - started
         if case .launch = target, stop.reason != nil, session.childExitStatus == nil {
-            // The recording ended before the command did: end the command too, as `timeout` would.
-            kill(session.targetPID.rawValue, SIGTERM)
+            // The recording ended before the command did: end the command too, as `timeout` would, and reap it.
+            endChild(session.targetPID.rawValue)
         }
 
         let profile = builder.finish()
@@ -77,6 +77,18 @@ struct Recording {
         let lostData = profile.stats.lostRecords > 0 || stats.batchesDropped > 0
         return Recording(profile: profile, folded: folded, summary: summary, lostData: lostData)
     }
+}
+
+/// SIGTERM, up to two seconds' grace, then SIGKILL; always reaped, so no zombie outlives fpprof.
+private func endChild(_ pid: Int32) {
+    kill(pid, SIGTERM)
+    var status: Int32 = 0
+    for _ in 0..<40 {
+        if waitpid(pid, &status, WNOHANG) != 0 { return }
+        usleep(50_000)
+    }
+    kill(pid, SIGKILL)
+    _ = waitpid(pid, &status, 0)
 }
 
 /// Why a recording stopped early, set from the signal handler or the timer and read once at the end.
