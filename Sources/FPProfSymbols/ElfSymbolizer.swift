@@ -1,41 +1,79 @@
 public import FPProfCore
 
-/// Names sampled code from the ELF symbol tables (`.symtab` and `.dynsym`) of executables and shared libraries,
-/// PIE or not. Each module is read once, on its first address; each distinct address is answered once and then
-/// served from a cache, because a profile asks again for every sample that hits it.
+/// Names sampled code from DWARF (through libdw: functions, inline chains, files and lines), Go's `.gopclntab`, and
+/// the ELF symbol tables (`.symtab` and `.dynsym`) of executables and shared libraries, PIE or not; separate debug
+/// files under `/usr/lib/debug/.build-id/` are found by build-id. Each module is read once, on its first address,
+/// its DWARF indexed per compilation unit on first use; each distinct address is answered once and then served
+/// from a cache, because a profile asks again for every sample that hits it. Names are demangled (C++, Rust, Swift)
+/// per `Options.demangle`.
 ///
 /// Unreadable modules (missing, not ELF, truncated, replaced since mapped) never stop a profile: their addresses
-/// get no frames, so the caller writes `module+0xOFFSET`, and `warnings` says why, once per module.
+/// get no frames, so the caller writes `module+0xOFFSET`, and `warnings` says why, once per module. Damaged DWARF
+/// falls back to the symbol table, also with one warning.
 ///
-/// Not thread-safe, like the libdw handles it will hold once DWARF is added: one owner asks all questions.
+/// Not thread-safe, like the libdw handles it holds: one owner asks all questions.
 public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
-    /// How the symbolizer finds files and how much it remembers.
+    /// How the symbolizer finds files, what it answers and how much it remembers.
     public struct Options: Sendable {
         /// Prepended to every module path, like `perf --symfs`, instead of trying the path as is and then through
         /// `/proc/PID/root`. Nil (the default) reads the files of this machine and of live processes' namespaces.
         public var rootPrefix: String?
         /// Per module, how many distinct addresses' answers are kept before that cache starts over.
         public var answersPerModule: Int
+        /// Whether an address in inlined code yields the whole chain (the real function, then each inlined call,
+        /// `SymbolFrame.isInlined` set on those) or only the real function, with the line of the outermost inlined
+        /// call in it (`--no-inline`).
+        public var inlineFrames: Bool
+        /// How C++, Rust and Swift names are shown (`--demangle`); `noParams` by default.
+        public var demangle: DemangleMode
+        /// A soft cap, in bytes, on what the symbolizer holds for all modules together: symbol tables, DWARF indexes,
+        /// libdw's line tables (estimated), Go function tables and cached answers. Past it the least recently used
+        /// modules release their DWARF and answers (reopened when needed again). The module in use keeps its libdw
+        /// handle even when it alone is larger. 0 means no cap. Default 512 MiB.
+        public var symbolMemoryLimit: Int
 
-        public init(rootPrefix: String? = nil, answersPerModule: Int = 1 << 16) {
+        public init(
+            rootPrefix: String? = nil, answersPerModule: Int = 1 << 18, inlineFrames: Bool = true,
+            demangle: DemangleMode = .noParams, symbolMemoryLimit: Int = 512 << 20
+        ) {
             self.rootPrefix = rootPrefix
             self.answersPerModule = answersPerModule
+            self.inlineFrames = inlineFrames
+            self.demangle = demangle
+            self.symbolMemoryLimit = symbolMemoryLimit
         }
     }
 
     private var cache: ModuleCache
+    private var demangler: Demangler
 
     public init(options: Options = Options()) {
         var prefix = options.rootPrefix
         while let current = prefix, current.hasSuffix("/") { prefix = String(current.dropLast()) }
         cache = ModuleCache(
-            locator: ModuleFileLocator(rootPrefix: prefix), answerCacheLimit: options.answersPerModule)
+            locator: ModuleFileLocator(rootPrefix: prefix),
+            settings: SymbolizerSettings(
+                answersPerModule: max(options.answersPerModule, 1), inlineFrames: options.inlineFrames),
+            memoryLimit: max(options.symbolMemoryLimit, 0))
+        demangler = Demangler(mode: options.demangle)
     }
 
-    /// The frames for `address`: today one frame, the covering symbol's name without its version suffix; none when
-    /// no symbol covers it or the module cannot be read.
+    /// The frames for `address`, outermost first: the function that holds the code, then each call inlined into it
+    /// (`isInlined`), each with its file and line where DWARF or `.gopclntab` has them. None when nothing covers
+    /// the address or the module cannot be read.
     public func frames(for address: NormalizedAddress) -> [SymbolFrame] {
-        cache.module(address.module).frames(at: address.offset)
+        let module = cache.module(address.module)
+        if let known = module.cachedFrames(at: address.offset) { return known }
+        let frames = module.computeFrames(at: address.offset, demangler: &demangler)
+        cache.settle(module)
+        return frames
+    }
+
+    /// As `frames(for:)`, for a link-time (ELF virtual) address of `module`, as `addr2line` takes them. None when
+    /// no loadable segment of the file holds the address.
+    public func frames(atVirtualAddress address: VirtualAddress, in module: ModuleID) -> [SymbolFrame] {
+        guard let offset = cache.module(module).file?.fileOffset(forVirtualAddress: address) else { return [] }
+        return frames(for: NormalizedAddress(module: module, offset: offset))
     }
 
     /// Whether `address` lies in a function where stacks end (`_start`, `__libc_start_main`, `clone3`,
@@ -52,6 +90,6 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     }
 
     /// One message per module that could not be read, e.g. `cannot read ELF /opt/x: not an ELF file; frames in
-    /// it are written x+0xOFFSET`.
+    /// it are written x+0xOFFSET`, and per module whose DWARF is damaged.
     public var warnings: [String] { cache.warnings }
 }

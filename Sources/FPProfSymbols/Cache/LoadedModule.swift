@@ -1,34 +1,109 @@
 internal import FPProfCore
 
-/// One module as the symbolizer holds it: the file read once (or the fact that it could not be), plus the answers
-/// already given for its offsets. A class, so the hot path mutates the answer cache in place after one lookup of
-/// the module.
+/// One module as the symbolizer holds it: the file read once (or the fact that it could not be), its DWARF opened
+/// on the first address that needs it, plus the answers already given for its offsets. A class, so the hot path
+/// mutates the answer cache in place after one lookup of the module.
+///
+/// Sources, in order, for an address: DWARF (the function, its inline chain, file and line), then Go's
+/// `.gopclntab` (names and lines of Go binaries built without DWARF), then the ELF symbol table (with DWARF's line
+/// if the line table covers the address). An address none of them covers gets no frames: `module+0xOFFSET`.
 final class LoadedModule {
     let module: ModuleID
     /// Nil when no candidate path gave a readable ELF file; every lookup then answers "no symbol".
     let file: ElfFile?
+    private let settings: SymbolizerSettings
     /// Answers by file offset. Keyed by the bare offset, not the whole `NormalizedAddress`: the module is already
-    /// known, and hashing an integer is much cheaper than hashing a path. Bounded by `cacheLimit`, past which it
-    /// starts over, so a long-running daemon never grows it without end.
+    /// known, and hashing an integer is much cheaper than hashing a path. Bounded by `settings.answersPerModule`,
+    /// past which it starts over, so a long-running daemon never grows it without end.
     private var answers: [UInt64: [SymbolFrame]] = [:]
-    private let cacheLimit: Int
+    private var answerBytes = 0
+    private var dwarf: SourceState<DwarfModule> = .unopened
+    private var go: SourceState<GoFunctionTable> = .unopened
+    /// When the symbolizer last used this module (its own counter), for releasing the least recently used first.
+    var lastUse: UInt64 = 0
+    /// A message for the symbolizer's warnings, once: DWARF that libdw could not read.
+    var pendingWarning: String?
+    private var warnedAboutDwarf = false
 
-    init(module: ModuleID, file: ElfFile?, cacheLimit: Int) {
-        self.module = module
-        self.file = file
-        self.cacheLimit = max(cacheLimit, 1)
+    enum SourceState<Source> {
+        case unopened
+        case absent
+        case open(Source)
     }
 
-    /// The frames for the byte at `offset`: one frame naming the covering symbol, or none.
-    func frames(at offset: FileOffset) -> [SymbolFrame] {
-        if let cached = answers[offset.rawValue] { return cached }
+    init(module: ModuleID, file: ElfFile?, settings: SymbolizerSettings) {
+        self.module = module
+        self.file = file
+        self.settings = settings
+    }
+
+    /// The cached frames for `offset`, if it was answered before.
+    @inline(__always)
+    func cachedFrames(at offset: FileOffset) -> [SymbolFrame]? { answers[offset.rawValue] }
+
+    /// Computes and caches the frames for the byte at `offset`.
+    func computeFrames(at offset: FileOffset, demangler: inout Demangler) -> [SymbolFrame] {
         var frames: [SymbolFrame] = []
-        if let file, let index = file.symbolIndex(atFileOffset: offset) {
-            frames = [SymbolFrame(function: file.symbols.name(of: index))]
+        if let file, let address = file.segments.virtualAddress(forFileOffset: offset.rawValue) {
+            frames = lookUp(address, in: file)
+            if frames.count == 1, frames[0].function.isEmpty {
+                // A line-table location without any name: written as the frame a profile shows for it.
+                frames[0].function = "\(module.shortName)+0x\(String(offset.rawValue, radix: 16))"
+            }
+            for index in frames.indices { frames[index].function = demangler(frames[index].function) }
         }
-        if answers.count >= cacheLimit { answers.removeAll(keepingCapacity: true) }
+        if answers.count >= settings.answersPerModule {
+            answers.removeAll(keepingCapacity: true)
+            answerBytes = 0
+        }
         answers[offset.rawValue] = frames
+        answerBytes += 48 + frames.count * 64
         return frames
+    }
+
+    /// Outermost first, names as stored.
+    private func lookUp(_ address: UInt64, in file: ElfFile) -> [SymbolFrame] {
+        var location: (file: String?, line: Int?) = (nil, nil)
+        if let dwarf = openDwarf(file), let answer = dwarf.answer(at: address) {
+            if !answer.frames.isEmpty {
+                return settings.inlineFrames ? answer.frames : [answer.frames[0]]
+            }
+            location = (answer.file, answer.line)
+        }
+        if let go = openGo(file), let frames = go.frames(at: address, inlineFrames: settings.inlineFrames) {
+            return frames
+        }
+        if let index = file.symbols.index(containing: address) {
+            return [SymbolFrame(function: file.symbols.name(of: index), file: location.file, line: location.line)]
+        }
+        if let file = location.file { return [SymbolFrame(function: "", file: file, line: location.line)] }
+        return []
+    }
+
+    private func openDwarf(_ file: ElfFile) -> DwarfModule? {
+        switch dwarf {
+        case .open(let module): return module
+        case .absent: return nil
+        case .unopened:
+            let (opened, warning) = DwarfModule.open(path: file.path)
+            dwarf = opened.map { .open($0) } ?? .absent
+            if let warning, !warnedAboutDwarf {
+                warnedAboutDwarf = true
+                pendingWarning = warning + "; names come from the symbol table"
+            }
+            return opened
+        }
+    }
+
+    private func openGo(_ file: ElfFile) -> GoFunctionTable? {
+        switch go {
+        case .open(let table): return table
+        case .absent: return nil
+        case .unopened:
+            let table = GoFunctionTable(file: file)
+            go = table.map { .open($0) } ?? .absent
+            return table
+        }
     }
 
     /// Whether the symbol covering `offset` is one where stacks end. Uncached: it is one binary search and no
@@ -37,4 +112,31 @@ final class LoadedModule {
         guard let file, let index = file.symbolIndex(atFileOffset: offset) else { return false }
         return file.symbols.isRoot(index)
     }
+
+    /// Approximate bytes this module holds for symbolization: the symbol table, DWARF indexes and line tables,
+    /// Go's function table and the answer cache. Mapped file bytes are not counted: the kernel shares and
+    /// reclaims them.
+    var byteCount: Int {
+        var total = answerBytes + (file?.symbols.byteCount ?? 0)
+        if case .open(let dwarf) = dwarf { total += dwarf.byteCount }
+        if case .open(let go) = go { total += go.byteCount }
+        return total
+    }
+
+    /// Drops the answer cache and the DWARF indexes, and with `keepDwarf` false the DWARF handle too (libdw's own
+    /// memory: abbreviations, line tables); all are rebuilt on the next address that needs them. The symbol table
+    /// stays: it is small and root detection needs it.
+    func release(keepDwarf: Bool) {
+        if case .open(let module) = dwarf {
+            if keepDwarf { module.releaseIndexes() } else { dwarf = .unopened }
+        }
+        answers = [:]
+        answerBytes = 0
+    }
+}
+
+/// The per-symbolizer choices every module applies.
+struct SymbolizerSettings: Sendable {
+    var answersPerModule: Int
+    var inlineFrames: Bool
 }

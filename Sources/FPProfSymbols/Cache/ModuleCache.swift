@@ -1,31 +1,73 @@
 internal import FPProfCore
 
 /// Every module a symbolizer has met, each read at most once per (path, build-id): `ModuleID`'s equality is
-/// exactly that pair. A module that could not be read stays in the cache as such, so its warning is given once
-/// and its file is not retried for every address.
+/// exactly that pair. Modules met under several paths with one build-id (the same library seen through two
+/// containers' roots) share one `LoadedModule`. A module that could not be read stays in the cache as such, so its
+/// warning is given once and its file is not retried for every address.
+///
+/// The cache keeps the total of what its modules hold (`LoadedModule.byteCount`) under `memoryLimit` by releasing
+/// the DWARF and answers of the least recently used modules first. The module in use is released last, and only its
+/// answers and DWARF indexes: a single module larger than the limit is kept rather than reopened for every address.
 struct ModuleCache {
     let locator: ModuleFileLocator
-    let answerCacheLimit: Int
+    let settings: SymbolizerSettings
+    let memoryLimit: Int
     private var modules: [ModuleID: LoadedModule] = [:]
+    private var byBuildID: [BuildID: LoadedModule] = [:]
     /// The module of the previous lookup. Consecutive addresses mostly share a module, and comparing two IDs
     /// whose path strings share storage is cheaper than hashing a path.
     private var last: LoadedModule?
+    private var lastID: ModuleID?
+    private var clock: UInt64 = 0
+    /// Each loaded module once, whatever number of IDs share it.
+    private var loadedModules: [LoadedModule] = []
+    /// Cold answers since the total was last checked: summing every module for each answer would cost more than
+    /// the answer.
+    private var unsettled = 0
     /// One message per module that could not be read, in the order they were met.
     private(set) var warnings: [String] = []
 
-    init(locator: ModuleFileLocator, answerCacheLimit: Int) {
+    init(locator: ModuleFileLocator, settings: SymbolizerSettings, memoryLimit: Int) {
         self.locator = locator
-        self.answerCacheLimit = answerCacheLimit
+        self.settings = settings
+        self.memoryLimit = memoryLimit
     }
 
     mutating func module(_ id: ModuleID) -> LoadedModule {
-        if let last, last.module == id { return last }
+        if let last, lastID == id { return last }
         let module = modules[id] ?? load(id)
+        clock &+= 1
+        module.lastUse = clock
         last = module
+        lastID = id
         return module
     }
 
+    /// After a module computed a new answer: collect its warning and keep the total under the limit.
+    mutating func settle(_ module: LoadedModule) {
+        if let warning = module.pendingWarning {
+            warnings.append(warning)
+            module.pendingWarning = nil
+        }
+        unsettled += 1
+        guard memoryLimit > 0, unsettled >= 32 else { return }
+        unsettled = 0
+        var total = loadedModules.reduce(0) { $0 + $1.byteCount }
+        guard total > memoryLimit else { return }
+        for other in loadedModules.sorted(by: { $0.lastUse < $1.lastUse }) where other !== module {
+            total -= other.byteCount
+            other.release(keepDwarf: false)
+            total += other.byteCount
+            if total <= memoryLimit { return }
+        }
+        module.release(keepDwarf: true)
+    }
+
     private mutating func load(_ id: ModuleID) -> LoadedModule {
+        if let buildID = id.buildID, let shared = byBuildID[buildID] {
+            modules[id] = shared
+            return shared
+        }
         var errors: [ElfReadError] = []
         var file: ElfFile? = nil
         for path in locator.candidates(for: id) {
@@ -41,8 +83,10 @@ struct ModuleCache {
             let also = tried.isEmpty ? "" : " (also tried \(tried.joined(separator: ", ")))"
             warnings.append("\(error)\(also); frames in it are written \(id.shortName)+0xOFFSET")
         }
-        let module = LoadedModule(module: id, file: file, cacheLimit: answerCacheLimit)
+        let module = LoadedModule(module: id, file: file, settings: settings)
         modules[id] = module
+        loadedModules.append(module)
+        if file != nil, let buildID = id.buildID { byBuildID[buildID] = module }
         return module
     }
 }

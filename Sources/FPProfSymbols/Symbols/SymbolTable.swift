@@ -20,6 +20,8 @@ struct SymbolTable: Sendable {
     private let rootNames: [Bool]
 
     var count: Int { ranges.count }
+    /// Approximate bytes held, for the symbol memory budget.
+    let byteCount: Int
 
     /// An entry's answer: where it starts and ends and which name it has.
     struct Entry: Hashable, Sendable {
@@ -70,6 +72,7 @@ struct SymbolTable: Sendable {
         nameIndexes = kept.map(\.name)
         self.names = names
         rootNames = names.map(RootFrames.isRoot)
+        byteCount = kept.count * 28 + names.reduce(0) { $0 + $1.utf8.count + 17 }
     }
 
     /// The entry covering `address`, as an index for `name(of:)` and `isRoot(_:)`.

@@ -1,0 +1,121 @@
+import ArgumentParser
+import FPProfCore
+import FPProfSymbols
+import Foundation
+
+/// `fpprof symbolize`: the symbolizer on its own, the way `addr2line -a -f -i` works, so its answers can be checked
+/// against elfutils, binutils and LLVM and used in scripts.
+struct SymbolizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "symbolize",
+        abstract: "Print the functions, inline chains, files and lines of addresses in an ELF file.",
+        discussion: """
+            Addresses are hexadecimal link-time (ELF virtual) addresses, with or without 0x, as eu-addr2line and \
+            addr2line take them; with none on the command line they are read from standard input, separated by \
+            white space.
+
+            Output, one block per address, stable for scripts (the format of `addr2line -a -f -i`):
+              0x0000000000001188          the address, 16 hex digits
+              helper_b                    innermost function (the inlined callee)
+              /src/inl.c:2                its file and line
+              helper_a                    the function it was inlined into
+              /src/inl.c:3                the line of that inlined call
+              outer                       ... up to the real (outermost) function
+              /src/inl.c:4
+            A name or location that is unknown is written ?? and ??:0. With --no-inline a block has one frame: the \
+            real function, at the line of the outermost inlined call in it.
+
+            Examples:
+              fpprof symbolize --exe ./prog 0x401136 0x4011a0
+              nm -n ./prog | awk '{print $1}' | fpprof symbolize --exe ./prog --demangle full
+            """
+    )
+
+    @Option(name: [.short, .long], help: "The executable or shared library the addresses belong to.")
+    var exe: String
+
+    @Flag(help: "Only the real function of each address, without the calls inlined into it.")
+    var noInline = false
+
+    @Option(help: "How C++, Rust and Swift names are shown: full, no-params (default) or none.")
+    var demangle: String = DemangleMode.noParams.rawValue
+
+    @Argument(help: "Hexadecimal addresses; read from standard input when none are given.")
+    var addresses: [String] = []
+
+    func validate() throws {
+        guard DemangleMode(rawValue: demangle) != nil else {
+            throw ValidationError("--demangle must be one of full, no-params, none (got '\(demangle)')")
+        }
+        for token in addresses where Self.parse(token) == nil {
+            throw ValidationError("'\(token)' is not a hexadecimal address")
+        }
+    }
+
+    func run() throws {
+        let path = URL(fileURLWithPath: exe).standardizedFileURL.path
+        let mode = DemangleMode(rawValue: demangle) ?? .noParams
+        let symbolizer = ElfSymbolizer(options: .init(inlineFrames: !noInline, demangle: mode))
+        let module = ModuleID(path: path)
+        guard (try? ElfFile(path: path)) != nil || FileManager.default.isReadableFile(atPath: path) else {
+            StandardError.write("fpprof: cannot read \(exe)\n")
+            throw FPProfExit.failure
+        }
+        var output = SymbolizeOutput()
+        var malformed = 0
+        let symbolize = { (token: Substring) in
+            guard let address = Self.parse(token) else {
+                malformed += 1
+                StandardError.write("fpprof: '\(token)' is not a hexadecimal address\n")
+                return
+            }
+            output.append(address: address, frames: symbolizer.frames(atVirtualAddress: VirtualAddress(address), in: module))
+        }
+        if addresses.isEmpty {
+            while let line = readLine(strippingNewline: true) {
+                for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) { symbolize(token) }
+            }
+        } else {
+            for token in addresses { symbolize(Substring(token)) }
+        }
+        output.flush()
+        for warning in symbolizer.warnings { StandardError.write("fpprof: \(warning)\n") }
+        if malformed > 0 { throw FPProfExit.partial }
+    }
+
+    /// `0x1a2b`, `0X1A2B` or `1a2b`.
+    static func parse(_ token: some StringProtocol) -> UInt64? {
+        var digits = Substring(token)
+        if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        return UInt64(digits, radix: 16)
+    }
+}
+
+/// Writes blocks in the `addr2line -a -f -i` layout, buffered: one write per 64 KiB, not one per line.
+struct SymbolizeOutput {
+    private var buffer = ""
+
+    mutating func append(address: UInt64, frames: [SymbolFrame]) {
+        let hex = String(address, radix: 16)
+        buffer += "0x" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex + "\n"
+        if frames.isEmpty {
+            buffer += "??\n??:0\n"
+        }
+        for frame in frames.reversed() {
+            buffer += frame.function.isEmpty ? "??" : frame.function
+            buffer += "\n"
+            if let file = frame.file {
+                buffer += file + ":" + String(frame.line ?? 0) + "\n"
+            } else {
+                buffer += "??:0\n"
+            }
+        }
+        if buffer.utf8.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer.utf8))
+        buffer = ""
+    }
+}
