@@ -60,12 +60,16 @@ enum FlamegraphPalette {
         return .c
     }
 
-    /// Rust's demangled names: std crates, closures and `impl` blocks, or the legacy `::h<16 hex>` suffix.
+    /// Rust's demangled names: its core crates, closures and `impl` blocks, or the legacy `::h<16 hex>` suffix.
+    /// A parameter list, which Rust names never have, means C++; `std::` is C++ unless a Rust-only module follows.
     static func isRust(_ name: String) -> Bool {
-        for prefix in ["core::", "std::", "alloc::", "<core::", "<std::", "<alloc::"] where name.hasPrefix(prefix) {
+        if name.hasSuffix(")") || name.hasSuffix(") const") { return name.hasSuffix("{{closure}}") }
+        if name.contains("{{closure}}") || name.contains("<impl ") { return true }
+        for prefix in ["core::", "alloc::", "<core::", "<alloc::"] where name.hasPrefix(prefix) { return true }
+        let rustStd = ["rt", "sys", "sys_common", "panicking", "io", "fs", "sync", "backtrace_rs", "net", "os"]
+        for module in rustStd where name.hasPrefix("std::\(module)::") || name.hasPrefix("<std::\(module)::") {
             return true
         }
-        if name.contains("{{closure}}") || name.contains("<impl ") { return true }
         guard let last = name.split(separator: ":").last, last.count == 17, last.first == "h" else { return false }
         return last.dropFirst().allSatisfy(\.isHexDigit)
     }
