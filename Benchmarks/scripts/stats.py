@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Statistics and tables for the benchmark scripts (standard library only).
+
+  stats.py throughput RESULTS.tsv
+      RESULTS.tsv rows: workload<TAB>tool<TAB>samples<TAB>frames per sample<TAB>kind<TAB>values
+        kind "rates":     values are WALL;CPU, each comma-separated samples/s (fpprof-bench passes, by wall time
+                          and by thread CPU time)
+        kind "hyperfine": values is a hyperfine --export-json file; samples / each run's wall time (first command),
+                          and samples / its mean user+system time
+        kind "marginal":  values is JSON|N_SHORT, a hyperfine file of two commands (long capture, short capture);
+                          samples (long - short) / (median time long - median time short)
+      Prints a Markdown table per workload: median, range, and the ratio of fpprof's median to each tool's.
+
+  stats.py overhead HYPERFINE.json SKIP LABEL=TIMESFILE...
+      Whole-command wall times from hyperfine, the target's own wall/CPU times from the times files (skipping the
+      first SKIP lines of each, hyperfine's warm-up runs), slowdowns against "alone" and fpprof against perf.
+"""
+import json
+import statistics
+import sys
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}"
+
+
+def throughput(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            workload, tool, samples, frames, kind, values = line.split("\t")
+            samples = int(samples)
+            if kind == "rates":
+                wall, cpu = values.split(";")
+                rates = [float(v) for v in wall.split(",")]
+                cpu_rate = med([float(v) for v in cpu.split(",")]) if cpu else None
+            elif kind == "hyperfine":
+                with open(values) as j:
+                    r = json.load(j)["results"][0]
+                rates = [samples / t for t in r["times"]]
+                cpu_rate = samples / (r["user"] + r["system"])
+            else:  # marginal: (samples of the long capture - short one) / (median time long - median time short)
+                jpath, _ = values.split("|")
+                with open(jpath) as j:
+                    long, short = json.load(j)["results"][:2]
+                dt = med(long["times"]) - med(short["times"])
+                rates = [samples / dt] if dt > 0 else []
+                dc = (long["user"] + long["system"]) - (short["user"] + short["system"])
+                cpu_rate = samples / dc if dc > 0 else None
+            rows.append((workload, tool, samples, frames, kind, rates, cpu_rate))
+    for workload in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == workload]
+        ref = med(mine[0][5])  # the first row of a workload is fpprof's full pipeline
+        ref_cpu = mine[0][6]
+        print(f"\n### workload `{workload}`\n")
+        print(
+            "| tool | samples | frames/sample | median samples/s | range (min–max) | runs | fpprof ÷ tool "
+            "| samples per CPU-second | fpprof ÷ tool (CPU) |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for _, tool, samples, frames, kind, rates, cpu_rate in mine:
+            if cpu_rate:
+                cpu_cells = f"{fmt_rate(cpu_rate)} | {ref_cpu / cpu_rate:.2f}×"
+            else:
+                cpu_cells = "n/a | "
+            if not rates:
+                print(f"| {tool} | {samples:,} | {frames} | n/a (noise) | | | | {cpu_cells} |")
+                continue
+            m = med(rates)
+            rng = "(from medians)" if kind == "marginal" else f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))}"
+            runs = "" if kind == "marginal" else str(len(rates))
+            print(
+                f"| {tool} | {samples:,} | {frames} | {fmt_rate(m)} | {rng} | {runs} | {ref / m:.2f}× | {cpu_cells} |"
+            )
+
+
+def read_times(path, skip):
+    out = []
+    with open(path) as f:
+        lines = [l.split() for l in f if l.strip()]
+    for wall, user, system in lines[skip:]:
+        out.append((int(wall) / 1e9, int(user) / 1e9, int(system) / 1e9))
+    return out
+
+
+def overhead(hjson, skip, pairs):
+    with open(hjson) as f:
+        results = json.load(f)["results"]
+    labels = [p.split("=", 1)[0] for p in pairs]
+    files = dict(p.split("=", 1) for p in pairs)
+    by_label = dict(zip(labels, results))
+    cmd = {l: by_label[l]["times"] for l in labels}
+    cmd_cpu = {l: by_label[l]["user"] + by_label[l]["system"] for l in labels}
+    own = {l: read_times(files[l], skip) for l in labels}
+    own_wall = {l: [t[0] for t in own[l]] for l in labels}
+    own_cpu = {l: [t[1] + t[2] for t in own[l]] for l in labels}
+    own_sys = {l: [t[2] for t in own[l]] for l in labels}
+    base_own = med(own_wall["alone"])
+    base_cmd = med(cmd["alone"])
+
+    print("\n#### The target's own run time (CLOCK_MONOTONIC inside the workload, start of main to its end)\n")
+    print("| configuration | median s | range s | runs | slowdown vs alone | target CPU s (user+sys), median | of which sys |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for l in labels:
+        w = own_wall[l]
+        print(
+            f"| {l} | {med(w):.3f} | {min(w):.3f}–{max(w):.3f} | {len(w)} | {med(w) / base_own:.3f}× "
+            f"| {med(own_cpu[l]):.3f} | {med(own_sys[l]):.3f} |"
+        )
+    print("\n#### The whole command (hyperfine: profiler start-up + target + the profiler's end processing)\n")
+    print("| configuration | median s | range s | runs | slowdown vs alone | mean CPU s of the command (user+sys, all processes) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for l in labels:
+        t = cmd[l]
+        print(
+            f"| {l} | {med(t):.3f} | {min(t):.3f}–{max(t):.3f} | {len(t)} | {med(t) / base_cmd:.3f}× "
+            f"| {cmd_cpu[l]:.3f} |"
+        )
+    print("\n#### fpprof against perf --call-graph dwarf,16384 (ratio of medians; below 1 means fpprof costs less)\n")
+    print("| rate | target's extra wall time: fpprof / perf | target slowdown fpprof | target slowdown perf | whole command fpprof / perf |")
+    print("|---|---:|---:|---:|---:|")
+    for l in labels:
+        if not l.startswith("fpprof-"):
+            continue
+        hz = l.split("-", 1)[1]
+        p = f"perf-dwarf-{hz}"
+        if p not in labels:
+            continue
+        ef = med(own_wall[l]) - base_own
+        ep = med(own_wall[p]) - base_own
+        extra = f"{ef:+.3f} s / {ep:+.3f} s" + (f" = {ef / ep:.2f}" if ep > 0.005 else "")
+        print(
+            f"| {hz} | {extra} | {med(own_wall[l]) / base_own:.3f}× | {med(own_wall[p]) / base_own:.3f}× "
+            f"| {med(cmd[l]) / med(cmd[p]):.3f} |"
+        )
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "throughput":
+        throughput(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "overhead":
+        overhead(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(64)
+
+
+if __name__ == "__main__":
+    main()
