@@ -146,3 +146,84 @@ struct StackBuilder {
         }
     }
 }
+
+/// Green threads: a downward step is allowed only right after a known stack-switch frame.
+@Suite struct StackSwitchTests {
+    struct SwitchCode: CodeMap {
+        func classify(_ a: UInt64) -> CodeKind {
+            switch a {
+            case 0x40_0000..<0x40_0100: .root
+            case 0x40_0100..<0x40_0200: .stackSwitch
+            case 0x40_0000..<0x50_0000: .code
+            default: .none
+            }
+        }
+    }
+
+    /// Memory with two separate regions: the g0 stack (high) and the goroutine stack (low).
+    struct TwoStacks: StackMemory {
+        var high: StackCopy
+        var low: StackCopy
+        func word(at a: UInt64) -> UInt64? { high.word(at: a) ?? low.word(at: a) }
+    }
+
+    func walk(_ memory: some StackMemory, ip: UInt64, sp: UInt64, bp: UInt64) -> ([UInt64], UnwindStatus) {
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        let s = FramePointerUnwinder().unwind(
+            ip: ip, sp: sp, bp: bp, memory: memory, code: SwitchCode(), frames: &frames, scratch: &scratch)
+        return (frames, s)
+    }
+
+    @Test func walkCrossesFromTheSystemStackToTheGoroutine() {
+        var g0 = StackBuilder(sp: 0x7ffc_0000_0000, words: 16)
+        var g = StackBuilder(sp: 0xc000_0100_00, words: 16)
+        // g0: leaf's record -> returns into systemstack, whose caller's record is on the goroutine stack.
+        g0.record(at: 2, next: g.address(ofWord: 4), ret: 0x40_0150)
+        g.record(at: 4, next: g.address(ofWord: 8), ret: 0x41_0000)
+        g.record(at: 8, next: 0, ret: 0x40_0010)
+        let (frames, status) = walk(TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x40_0150, 0x41_0000, 0x40_0010])
+    }
+
+    @Test func downwardStepWithoutASwitchFrameIsABadFrame() {
+        var g0 = StackBuilder(sp: 0x7ffc_0000_0000, words: 16)
+        var g = StackBuilder(sp: 0xc000_0100_00, words: 16)
+        g0.record(at: 2, next: g.address(ofWord: 4), ret: 0x41_0150)
+        g.record(at: 4, next: 0, ret: 0x41_0000)
+        let (_, status) = walk(TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
+        #expect(status == .badFrame)
+    }
+
+    @Test func goroutineFramesOutsideTheCopyComeFromTheKernelChain() {
+        var g0 = StackBuilder(sp: 0x7ffc_0000_0000, words: 16)
+        g0.record(at: 2, next: 0xc000_0100_20, ret: 0x40_0150)
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        var status = FramePointerUnwinder().unwind(
+            ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2), memory: g0.copy, code: SwitchCode(),
+            frames: &frames, scratch: &scratch)
+        #expect(status == .truncated)
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x40_0150, 0x41_0000, 0x42_0000, 0x40_0010])
+        status = KernelChainSplice.extend(&frames, status: status, with: chain, code: SwitchCode())
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x40_0150, 0x41_0000, 0x42_0000, 0x40_0010])
+    }
+
+    @Test func aKernelChainThatDisagreesIsNotUsed() {
+        var frames: [UInt64] = [0x43_0000, 0x40_0150]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x41_9999, 0x41_0000, 0x40_0010])
+        let status = KernelChainSplice.extend(&frames, status: .truncated, with: chain, code: SwitchCode())
+        #expect(status == .truncated)
+        #expect(frames == [0x43_0000, 0x40_0150])
+    }
+
+    @Test func aKernelChainWithoutARootStaysTruncated() {
+        var frames: [UInt64] = [0x43_0000]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x41_0000, 0x41_0000])
+        let status = KernelChainSplice.extend(&frames, status: .truncated, with: chain, code: SwitchCode())
+        #expect(status == .truncated)
+        #expect(frames == [0x43_0000, 0x41_0000, 0x41_0000])
+    }
+}

@@ -29,9 +29,16 @@ public struct ProfileBuilder {
         format: RecordFormat, options: Options = Options(),
         rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil
     ) throws(RecordDecodeError) {
+        try self.init(format: format, options: options, codeRanges: rootRanges.map { f in { SpecialCode(roots: f($0)) } })
+    }
+
+    public init(
+        format: RecordFormat, options: Options = Options(),
+        codeRanges: ((ModuleID) -> SpecialCode)?
+    ) throws(RecordDecodeError) {
         decoder = try RecordDecoder(format: format)
         self.options = options
-        table = ProcessTable(rootRanges: rootRanges)
+        table = ProcessTable(codeRanges: codeRanges)
         unwinder = FramePointerUnwinder(maxDepth: options.maxDepth)
         key = StackKey(pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
         frames.reserveCapacity(256)
@@ -118,8 +125,34 @@ public struct ProfileBuilder {
         switch record {
         case .sample(let s): add(s)
         case .lost(let l): profile.stats.lostRecords &+= l.count
+        case .comm(let c):
+            processNames[c.pid] = nil
+            threadNames[c.tid] = nil
+            table.apply(record)
+        case .fork(let f):
+            threadNames[f.tid] = nil
+            table.apply(record)
         default: table.apply(record)
         }
+    }
+
+    /// Interned names per pid and tid, so that a sample costs an integer lookup, not a string hash. A COMM record
+    /// drops the entry it changes.
+    private var processNames: [ProcessID: Int32] = [:]
+    private var threadNames: [ThreadID: Int32] = [:]
+
+    private mutating func processNameIndex(_ pid: ProcessID) -> Int32 {
+        if let i = processNames[pid] { return i }
+        let i = intern(table.processName(pid))
+        processNames[pid] = i
+        return i
+    }
+
+    private mutating func threadNameIndex(_ tid: ThreadID, pid: ProcessID) -> Int32 {
+        if let i = threadNames[tid] { return i }
+        let i = intern(table.threadName(tid) ?? table.processName(pid))
+        threadNames[tid] = i
+        return i
     }
 
     private mutating func intern(_ name: String) -> Int32 {
@@ -145,7 +178,7 @@ public struct ProfileBuilder {
         table.noteSample(tid: tid, pid: pid)
 
         frames.removeAll(keepingCapacity: true)
-        let status: UnwindStatus
+        var status: UnwindStatus
         let map = table.maps[pid] ?? ProcessMap()
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
             bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
@@ -157,6 +190,9 @@ public struct ProfileBuilder {
                 scratch: &scratch)
         } else {
             status = .truncated
+        }
+        if status == .truncated, let chain = s.callchain {
+            status = KernelChainSplice.extend(&frames, status: status, with: chain, code: map)
         }
         profile.stats.samplesByStatus[status, default: 0] += 1
 
@@ -173,17 +209,21 @@ public struct ProfileBuilder {
 
         key.pid = pid
         key.status = status
-        key.processName = intern(table.processName(pid))
+        key.processName = processNameIndex(pid)
         if options.perThread {
             key.tid = tid
-            key.threadName = intern(table.threadName(tid) ?? table.processName(pid))
+            key.threadName = threadNameIndex(tid, pid: pid)
         } else {
             key.tid = ThreadID(0)
             key.threadName = -1
         }
         swap(&key.frames, &frames)
-        profile.stacks[key, default: StackWeight()].samples += 1
-        profile.stacks[key, default: StackWeight()].period &+= s.period ?? 0
+        if let i = profile.stacks.index(forKey: key) {
+            profile.stacks.values[i].samples += 1
+            profile.stacks.values[i].period &+= s.period ?? 0
+        } else {
+            profile.stacks[key] = StackWeight(samples: 1, period: s.period ?? 0)
+        }
         swap(&key.frames, &frames)
     }
 

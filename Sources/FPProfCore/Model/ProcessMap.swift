@@ -8,10 +8,13 @@ public struct Mapping: Hashable, Sendable {
     public var moduleIndex: Int
     /// Address ranges (absolute, in this mapping) of code that ends a stack, such as `_start` or `runtime.goexit`.
     public var rootRanges: [Range<UInt64>]
+    /// Address ranges of code that switches stacks (`runtime.systemstack`, `runtime.mcall`, ...): the frame
+    /// record above such a frame may lie on another stack, below the current one.
+    public var switchRanges: [Range<UInt64>]
 
     public init(
         start: VirtualAddress, end: VirtualAddress, pageOffset: FileOffset, module: ModuleID, moduleIndex: Int,
-        rootRanges: [Range<UInt64>] = []
+        rootRanges: [Range<UInt64>] = [], switchRanges: [Range<UInt64>] = []
     ) {
         self.start = start
         self.end = end
@@ -19,6 +22,7 @@ public struct Mapping: Hashable, Sendable {
         self.module = module
         self.moduleIndex = moduleIndex
         self.rootRanges = rootRanges
+        self.switchRanges = switchRanges
     }
 
     @inlinable public func contains(_ address: UInt64) -> Bool {
@@ -51,6 +55,7 @@ public struct ProcessMap: Sendable {
                 var left = old
                 left.end = m.start
                 left.rootRanges = old.rootRanges.compactMap { clamp($0, left) }
+                left.switchRanges = old.switchRanges.compactMap { clamp($0, left) }
                 kept.append(left)
             }
             if old.end > m.end {
@@ -58,6 +63,7 @@ public struct ProcessMap: Sendable {
                 right.start = m.end
                 right.pageOffset = FileOffset(old.pageOffset.rawValue &+ (m.end.rawValue &- old.start.rawValue))
                 right.rootRanges = old.rootRanges.compactMap { clamp($0, right) }
+                right.switchRanges = old.switchRanges.compactMap { clamp($0, right) }
                 kept.append(right)
             }
         }

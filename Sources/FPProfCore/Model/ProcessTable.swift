@@ -1,3 +1,13 @@
+/// Code the unwinder must know by address: where stacks end, and where they switch to another stack.
+public struct SpecialCode: Hashable, Sendable {
+    public var roots: [Range<FileOffset>]
+    public var stackSwitches: [Range<FileOffset>]
+    public init(roots: [Range<FileOffset>] = [], stackSwitches: [Range<FileOffset>] = []) {
+        self.roots = roots
+        self.stackSwitches = stackSwitches
+    }
+}
+
 /// The live picture of every process seen in the records: its executable mappings and its threads' names. It is
 /// built only from records (real or synthesized from /proc), so a recorded capture replays to the same state.
 public struct ProcessTable {
@@ -7,14 +17,19 @@ public struct ProcessTable {
     public private(set) var modules = ModuleTable()
     public private(set) var threadsSeen: Set<ThreadID> = []
 
-    /// Supplies the root-frame ranges of a module when its first mapping appears; nil means none are known.
-    public var rootRanges: ((ModuleID) -> [Range<FileOffset>])?
+    /// Supplies a module's root and stack-switch code when its first mapping appears; nil means none is known.
+    public var codeRanges: ((ModuleID) -> SpecialCode)?
 
-    public init(rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil) {
-        self.rootRanges = rootRanges
+    public init(codeRanges: ((ModuleID) -> SpecialCode)? = nil) {
+        self.codeRanges = codeRanges
     }
 
-    private var rootRangeCache: [Int: [Range<FileOffset>]] = [:]
+    /// Only root frames known: for callers whose symbolizer knows no stack switches.
+    public init(rootRanges: @escaping (ModuleID) -> [Range<FileOffset>]) {
+        self.codeRanges = { SpecialCode(roots: rootRanges($0)) }
+    }
+
+    private var codeRangeCache: [Int: SpecialCode] = [:]
 
     public mutating func apply(_ record: PerfRecord) {
         switch record {
@@ -22,25 +37,27 @@ public struct ProcessTable {
             guard m.isExecutable, m.length > 0 else { return }
             let module = ModuleID(path: m.filename, buildID: m.buildID, pidHint: m.pid)
             let index = modules.intern(module)
-            let fileRanges: [Range<FileOffset>]
-            if let cached = rootRangeCache[index] {
-                fileRanges = cached
+            let special: SpecialCode
+            if let cached = codeRangeCache[index] {
+                special = cached
             } else {
-                fileRanges = rootRanges?(module) ?? []
-                rootRangeCache[index] = fileRanges
+                special = codeRanges?(module) ?? SpecialCode()
+                codeRangeCache[index] = special
             }
             let lo = m.pageOffset.rawValue
             let hi = lo &+ m.length
-            let absolute: [Range<UInt64>] = fileRanges.compactMap { r in
-                let a = max(r.lowerBound.rawValue, lo)
-                let b = min(r.upperBound.rawValue, hi)
-                guard a < b else { return nil }
-                return (m.start.rawValue &+ (a - lo))..<(m.start.rawValue &+ (b - lo))
+            func absolute(_ fileRanges: [Range<FileOffset>]) -> [Range<UInt64>] {
+                fileRanges.compactMap { r in
+                    let a = max(r.lowerBound.rawValue, lo)
+                    let b = min(r.upperBound.rawValue, hi)
+                    guard a < b else { return nil }
+                    return (m.start.rawValue &+ (a - lo))..<(m.start.rawValue &+ (b - lo))
+                }
             }
             maps[m.pid, default: ProcessMap()].insert(
                 Mapping(
                     start: m.start, end: m.end, pageOffset: m.pageOffset, module: module, moduleIndex: index,
-                    rootRanges: absolute))
+                    rootRanges: absolute(special.roots), switchRanges: absolute(special.stackSwitches)))
         case .comm(let c):
             if c.isExec && c.pid.rawValue == c.tid.rawValue {
                 // A new image: the old mappings are gone; MMAP2 records for the new ones follow.

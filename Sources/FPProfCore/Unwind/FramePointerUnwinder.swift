@@ -4,12 +4,19 @@
 /// callee's, so each step must move BP up. A step that does not is a self-loop (`[BP] == BP`), a cycle (it comes
 /// back to a record already walked) or a bad frame. Deep recursion repeats PCs with rising BPs and so is never
 /// mistaken for a loop.
+///
+/// The one exception is a known stack switch: above `runtime.systemstack` (and the other switch frames of green-
+/// thread runtimes) the caller's record lies on the goroutine's stack, which may be anywhere. A downward step is
+/// allowed right after such a frame, a few times per stack; the records walked before still count for cycles.
 public struct FramePointerUnwinder: Sendable {
     /// perf stops at 127 frames; a real program's recursion can go far deeper than that.
     public var maxDepth: Int
+    /// How many stack switches one walk may cross (g0 -> goroutine needs one; signal stacks another).
+    public var maxSwitches: Int
 
-    public init(maxDepth: Int = 2048) {
+    public init(maxDepth: Int = 2048, maxSwitches: Int = 4) {
         self.maxDepth = maxDepth
+        self.maxSwitches = maxSwitches
     }
 
     /// Appends frame 0 (`ip`) and then each caller's return address (raw, not yet `- 1`) to `frames`.
@@ -23,17 +30,23 @@ public struct FramePointerUnwinder: Sendable {
         scratch.removeAll(keepingCapacity: true)
         if case .root = code.classify(ip) { return .complete }
         var bp = bp
+        var switches = 0
+        // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.
+        var floor = sp
         while true {
             if bp == 0 { return .complete }
-            if bp & 7 != 0 || bp < sp { return .badFrame }
+            if bp & 7 != 0 || bp < floor { return .badFrame }
             guard let next = memory.word(at: bp), let ret = memory.word(at: bp &+ 8) else { return .truncated }
             if next == 0 && ret == 0 { return .complete }
+            var switching = false
             switch code.classify(ret) {
             case .none:
                 return .badFrame
             case .root:
                 frames.append(ret)
                 return .complete
+            case .stackSwitch:
+                switching = true
             case .code:
                 break
             }
@@ -42,7 +55,10 @@ public struct FramePointerUnwinder: Sendable {
             if next == 0 { return .complete }
             if next == bp { return .selfLoop }
             if next < bp {
-                return scratch.contains(next) ? .cycle : .badFrame
+                if scratch.contains(next) { return .cycle }
+                guard switching, switches < maxSwitches else { return .badFrame }
+                switches += 1
+                floor = 0
             }
             scratch.append(bp)
             bp = next

@@ -30,6 +30,8 @@ public enum CodeKind: Sendable {
     case code
     /// Code that ends a stack: the walk stops after this frame, complete.
     case root
+    /// Code that runs on another stack than its caller (`runtime.systemstack`): the next record may lie below.
+    case stackSwitch
 }
 
 public protocol CodeMap {
@@ -39,7 +41,9 @@ public protocol CodeMap {
 extension ProcessMap: CodeMap {
     @inlinable public func classify(_ address: UInt64) -> CodeKind {
         guard let i = index(of: address) else { return .none }
-        for r in mappings[i].rootRanges where r.contains(address) { return .root }
+        let m = mappings[i]
+        for r in m.rootRanges where r.contains(address) { return .root }
+        for r in m.switchRanges where r.contains(address) { return .stackSwitch }
         return .code
     }
 }

@@ -1,0 +1,39 @@
+/// Continues a walk that ran out of copied stack with the kernel's own frame-pointer callchain of the same sample.
+///
+/// The kernel reads frame records from the live process at sample time, wherever they are, so its chain goes on
+/// where the stack copy ends: past a Go `systemstack` switch onto the goroutine's stack, or above a deep C stack.
+/// It is trusted only where it provably is the same walk: its first frames must be exactly ours. It stops at 127
+/// frames and cannot see loops (it has no frame pointers to compare), so what it adds is checked against the code
+/// map, a root ends it complete, and a chain that simply ends (a cut, or a loop repeated up to the limit) stays
+/// truncated.
+public enum KernelChainSplice {
+    public static func extend<Code: CodeMap>(
+        _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code
+    ) -> UnwindStatus {
+        // The user part: after PERF_CONTEXT_USER, up to the next marker.
+        var start = -1
+        var end = chain.count
+        for i in 0..<chain.count where CallchainContext.isMarker(chain[i]) {
+            if start >= 0 {
+                end = i
+                break
+            }
+            if chain[i] == CallchainContext.user { start = i + 1 }
+        }
+        guard start >= 0, end - start > frames.count else { return status }
+        for i in 0..<frames.count where chain[start + i] != frames[i] { return status }
+        for i in (start + frames.count)..<end {
+            let ret = chain[i]
+            switch code.classify(ret) {
+            case .none:
+                return .badFrame
+            case .root:
+                frames.append(ret)
+                return .complete
+            case .code, .stackSwitch:
+                frames.append(ret)
+            }
+        }
+        return .truncated
+    }
+}
