@@ -97,3 +97,21 @@ struct TableSymbols: Symbolizer {
         #expect(FoldedWriter.clean("a;b\nc") == "a:b c")
     }
 }
+
+@Suite struct FrameRecordReportTests {
+    @Test func selfLoopNamesTheOwnerAndItsCaller() throws {
+        let t = PipelineTests()
+        var builder = try ProfileBuilder(format: t.format)
+        builder.consume(t.records())
+        let profile = builder.finish()
+        let flagged = FrameRecordReport.flagged(in: profile)
+        #expect(flagged.count == 1)
+        var namer = FrameNamer(symbolizer: t.symbols, modules: profile.modules)
+        let loop = try #require(flagged.first { $0.record.status == .selfLoop })
+        #expect(loop.samples == 1)
+        #expect(namer.frames(for: loop.record.owner).first?.function == "leaf")
+        #expect(loop.record.caller.flatMap { namer.frames(for: $0).first?.function } == "work")
+        #expect(FrameRecordReport.hasLoops(profile))
+        #expect(FrameRecordReport.flaggedOnly(profile).stacks.count == 1)
+    }
+}
