@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPProfCore
+import FPProfOutput
 import FPProfSampler
 import FPProfSymbols
 import Foundation
@@ -8,10 +9,12 @@ import Foundation
 struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Profile a command or a running process and write folded stacks.",
+        abstract: "Profile a command or a running process and write folded stacks, pprof, SVG or speedscope.",
         discussion: """
             Examples:
               fpprof record -o out.folded -- ./myprog arg1 arg2
+              fpprof record -o cpu.pb.gz -- ./myprog          (then: go tool pprof -top cpu.pb.gz)
+              fpprof record -o flame.svg --raw run.fpc -- ./myprog
               fpprof record --pid 4242 --duration 10 -o out.folded
               fpprof record --pid 4242 | flamegraph.pl > out.svg
             """
@@ -23,6 +26,8 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Write the profile here (atomically) instead of stdout.")
     var output: String?
 
+    @OptionGroup var rendering: OutputOptions
+
     @Flag(help: "Add each thread's name and tid as a frame after the process name.")
     var perThread = false
 
@@ -31,24 +36,20 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try rendering.check(output: output)
             if let output { try AtomicFile.checkWritable(output) }
             let rawFile = try raw.map { path throws(UserFacingError) in try StreamingFile(path: path) }
             let recording: Recording
             do {
                 recording = try await Recording.run(
                     target: target.target, configuration: sampling.configuration, duration: target.duration,
-                    perThread: perThread, raw: rawFile)
+                    perThread: perThread, raw: rawFile, rendering: rendering.renderOptions(output: output))
             } catch {
                 rawFile?.abandon()
                 throw error
             }
             try rawFile?.commit()
-            let folded = recording.folded
-            if let output {
-                try AtomicFile.write(Data(folded.utf8), to: output)
-            } else {
-                FileHandle.standardOutput.write(Data(folded.utf8))
-            }
+            try ProfileOutput.write(recording.output, to: output)
             StandardError.write(recording.summary)
             if recording.profile.stats.samples == 0 {
                 StandardError.write("fpprof: no samples were taken; was the target running on a CPU?\n")

@@ -1,24 +1,29 @@
 import FPProfCore
+import FPProfOutput
 import FPProfSampler
 import FPProfSymbols
 import Foundation
 
 /// One recording from start to profile: opens the sampler, feeds its batches to the pure pipeline (and to the raw
-/// capture, when asked), stops at target exit, `--duration` or SIGINT/SIGTERM, and names the frames.
+/// capture, when asked), stops at target exit, `--duration` or SIGINT/SIGTERM, names the frames and renders the
+/// profile in the requested format.
 struct Recording {
     var profile: RawProfile
-    var folded: String
+    /// The profile in the requested format, ready to write.
+    var output: [UInt8]
     var summary: String
     var lostData: Bool
+    /// The event that was really sampled (`cycles` or `cpu-clock`).
+    var event: String
 
     static func run(
         target: SamplerTarget, configuration: SamplerConfiguration, duration: Double?, perThread: Bool,
-        raw: StreamingFile?
+        raw: StreamingFile?, rendering: RenderOptions = RenderOptions()
     ) async throws -> Recording {
         let symbolizer = ElfSymbolizer()
         let session = try SamplingSession(configuration: configuration, target: target)
         var builder = try ProfileBuilder(
-            format: session.format, options: .init(perThread: perThread),
+            format: session.format, options: .init(perThread: perThread || rendering.format.needsThreadKeys),
             rootRanges: { symbolizer.rootRanges(for: $0) })
         raw?.write(
             Capture.encodeHeader(
@@ -44,6 +49,7 @@ struct Recording {
 
         let batches = try session.records()
         let started = ContinuousClock.now
+        let startedAt = Date()
         try session.start()
         let initial = session.initialRecords().bytes
         builder.consume(initial)
@@ -66,7 +72,14 @@ struct Recording {
 
         let profile = builder.finish()
         var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
-        let folded = FoldedWriter().render(profile, namer: &namer)
+        let metadata = ProfileMetadata(
+            event: session.eventKind.rawValue, frequency: configuration.frequency,
+            startNanos: Int64(startedAt.timeIntervalSince1970 * 1e9),
+            durationNanos: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let output: [UInt8]
+        do { output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering) } catch {
+            throw UserFacingError(message: error.description)
+        }
         let stats = session.stats
         var summary = Summary(
             stats: profile.stats, event: session.eventKind.rawValue, frequency: configuration.frequency,
@@ -75,7 +88,8 @@ struct Recording {
         if let exit = session.childExitStatus { summary += "fpprof: the command \(exit)\n" }
         for warning in symbolizer.warnings { summary += "fpprof: warning: \(warning)\n" }
         let lostData = profile.stats.lostRecords > 0 || stats.batchesDropped > 0
-        return Recording(profile: profile, folded: folded, summary: summary, lostData: lostData)
+        return Recording(
+            profile: profile, output: output, summary: summary, lostData: lostData, event: session.eventKind.rawValue)
     }
 }
 

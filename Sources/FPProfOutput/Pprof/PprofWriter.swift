@@ -159,10 +159,25 @@ public enum PprofWriter {
             comments.append("event: \(event)" + (meta.frequency.map { " at \($0) Hz" } ?? ""))
         }
         if meta.lostRecords > 0 { comments.append("lost records: \(meta.lostRecords)") }
+        comments.append(unwindSummary(profile))
         comments += meta.comments
         p.comment = comments.map { strings($0) }
         p.stringTable = strings.strings
         return p
+    }
+
+    /// `unwind: complete 990 (99.0%), self-loop 10 (1.0%)`: how far the profile can be trusted, in the header.
+    static func unwindSummary(_ profile: NamedProfile) -> String {
+        var counts: [UnwindStatus: Int] = [:]
+        for s in profile.stacks { counts[s.status, default: 0] += s.samples }
+        let total = max(profile.totalSamples, 1)
+        let parts = UnwindStatus.allCases.compactMap { status -> String? in
+            let n = counts[status, default: 0]
+            guard n > 0 || status == .complete else { return nil }
+            let tenths = (n * 1000 + total / 2) / total
+            return "\(status) \(n) (\(tenths / 10).\(tenths % 10)%)"
+        }
+        return "unwind: " + parts.joined(separator: ", ")
     }
 
     /// The modules locations use, the main binary first (pprof's convention for mapping[0]): the most sampled

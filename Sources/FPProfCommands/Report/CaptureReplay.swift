@@ -1,0 +1,60 @@
+import FPProfCore
+import FPProfOutput
+import FPProfSymbols
+import Foundation
+
+/// Replays a raw capture through `ProfileBuilder` chunk by chunk, exactly as `Recording` fed it the live
+/// batches, with a fresh `ElfSymbolizer` for root frames and names: the same binaries give the same profile.
+enum CaptureReplay {
+    static func render(
+        _ bytes: [UInt8], name: String, perThread: Bool, options: RenderOptions, modificationTime: Date?
+    ) throws(UserFacingError) -> Rendered {
+        let header: CaptureHeader
+        let chunks: [ArraySlice<UInt8>]
+        do { (header, chunks) = try Capture.decode(bytes) } catch {
+            throw UserFacingError(message: "\(name): \(error.description)")
+        }
+        let symbolizer = ElfSymbolizer()
+        var builder: ProfileBuilder
+        do {
+            builder = try ProfileBuilder(
+                format: header.format, options: .init(perThread: perThread || options.format.needsThreadKeys),
+                rootRanges: { symbolizer.rootRanges(for: $0) })
+        } catch {
+            throw UserFacingError(message: "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
+        }
+        for chunk in chunks { builder.consume(chunk) }
+        let profile = builder.finish()
+
+        var result = Rendered(bytes: [])
+        let stats = profile.stats
+        if stats.decodeErrors > 0 {
+            guard stats.samples > 0 else {
+                throw UserFacingError(
+                    message: "\(name): capture is corrupt: none of its records could be decoded "
+                        + "(\(stats.decodeErrors) errors)")
+            }
+            result.warnings.append("\(stats.decodeErrors) records of \(name) could not be decoded; the capture is damaged")
+            result.partial = true
+        }
+
+        var metadata = ProfileMetadata(event: header.event, frequency: header.frequency)
+        if let first = stats.firstTime, let last = stats.lastTime, last >= first {
+            metadata.durationNanos = Int64(clamping: last - first)
+        }
+        // The capture is closed when the recording ends, so its time less the sampled span approximates the start.
+        if let end = modificationTime {
+            metadata.startNanos = Int64(end.timeIntervalSince1970 * 1e9) - (metadata.durationNanos ?? 0)
+        }
+        metadata.comments.append("re-rendered from a raw capture by fpprof report")
+
+        var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
+        do {
+            result.bytes = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: options)
+        } catch {
+            throw UserFacingError(message: error.description)
+        }
+        result.warnings = symbolizer.warnings + result.warnings
+        return result
+    }
+}

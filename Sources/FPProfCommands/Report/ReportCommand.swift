@@ -1,0 +1,95 @@
+import ArgumentParser
+import FPProfCore
+import FPProfOutput
+import FPProfSymbols
+import Foundation
+
+/// `fpprof report`: render a profile again, in any format, without running the workload again.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Render a raw capture or folded stacks as folded text, pprof, an SVG flamegraph or speedscope JSON.",
+        discussion: """
+            A raw capture (from `fpprof record --raw FILE`) is replayed through the same pipeline as the live \
+            recording and symbolized again from the binaries on this machine, matched by build-id: its folded \
+            output is the live run's, byte for byte, as long as the binaries are the same. A binary that is \
+            missing or changed gives module+0xOFFSET frames and one warning.
+
+            Folded stacks (fpprof's, or stackcollapse-perf.pl's) are read as they are.
+
+            Examples:
+              fpprof report capture.fpc -o profile.svg
+              fpprof report capture.fpc --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz
+              fpprof report out.folded -o out.speedscope.json
+            """
+    )
+
+    @Argument(help: "A raw capture or a folded-stacks file; - reads standard input.")
+    var input: String
+
+    @Option(name: [.short, .long], help: "Write the profile here (atomically) instead of stdout.")
+    var output: String?
+
+    @OptionGroup var rendering: OutputOptions
+
+    @Flag(help: "For a capture: add each thread's name and tid as a frame after the process name.")
+    var perThread = false
+
+    func run() throws {
+        do {
+            try rendering.check(output: output)
+            if let output { try AtomicFile.checkWritable(output) }
+            let bytes = try ReportInput.read(input)
+            let options = rendering.renderOptions(output: output)
+            let rendered: Rendered
+            if bytes.starts(with: Capture.magic) {
+                rendered = try CaptureReplay.render(
+                    bytes, name: input, perThread: perThread, options: options,
+                    modificationTime: ReportInput.modificationTime(input))
+            } else {
+                rendered = try FoldedReport.render(bytes, name: input, options: options)
+            }
+            try ProfileOutput.write(rendered.bytes, to: output)
+            for warning in rendered.warnings { StandardError.write("fpprof: warning: \(warning)\n") }
+            if rendered.partial { throw FPProfExit.partial }
+        } catch let e as UserFacingError {
+            StandardError.write("fpprof: \(e.message)\n")
+            throw e.exitCode
+        }
+    }
+}
+
+/// A rendered profile and what the user should know about it.
+struct Rendered {
+    var bytes: [UInt8]
+    var warnings: [String] = []
+    /// Part of the input could not be used: exit with `FPProfExit.partial` after writing.
+    var partial = false
+}
+
+/// Reading the input file, with errors that name it.
+enum ReportInput {
+    static func read(_ path: String) throws(UserFacingError) -> [UInt8] {
+        let data: Data?
+        if path == "-" {
+            data = try? FileHandle.standardInput.readToEnd() ?? Data()
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw UserFacingError(message: "\(path): no such file")
+            }
+            guard !isDirectory.boolValue else { throw UserFacingError(message: "\(path): is a directory") }
+            data = FileManager.default.contents(atPath: path)
+        }
+        guard let data else { throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        guard !data.isEmpty else {
+            throw UserFacingError(message: "\(path): is empty; expected a raw capture or folded stacks")
+        }
+        return Array(data)
+    }
+
+    static func modificationTime(_ path: String) -> Date? {
+        guard path != "-" else { return nil }
+        return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}
