@@ -68,6 +68,41 @@ struct OutputTests {
         #expect(raw.contains("event: cpu-clock at 499 Hz"))
     }
 
+    /// A function inlined into its caller (DWARF inline chain) is one pprof location with two lines, which
+    /// `go tool pprof` prints as `mix (inline)`; folded output writes it `mix_[i]`.
+    @Test(
+        .enabled(
+            if: FixtureCommand.which("go") != nil && FixtureCommand.which("gcc") != nil, "needs go and gcc"))
+    func inlinedFramesShowAsInlined() throws {
+        let directory = FPProf.temporaryPath("inline")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = """
+            static inline __attribute__((always_inline)) unsigned long mix(unsigned long x) {
+                for (int i = 0; i < 200; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+                return x;
+            }
+            __attribute__((noinline)) unsigned long outer(unsigned long x) { return mix(x) ^ (x >> 3); }
+            int main(void) {
+                volatile unsigned long acc = 0;
+                for (long i = 0; i < 4000000L; i++) acc += outer(i);
+                return (int)(acc & 1);
+            }
+            """
+        try source.write(toFile: directory + "/inl.c", atomically: true, encoding: .utf8)
+        try FixtureCommand.check(
+            FixtureCommand.which("gcc")!,
+            ["-O2", "-g", "-fno-omit-frame-pointer", "-o", directory + "/inl", directory + "/inl.c"])
+        let profile = directory + "/inl.pb.gz"
+        let capture = directory + "/inl.fpc"
+        let r = try FPProf.run(["record", "-F", "999", "-o", profile, "--raw", capture, "--", directory + "/inl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let traces = try GoPprof.run(["-traces", profile])
+        #expect(traces.contains("mix (inline)"), "\(traces.prefix(2000))")
+        let folded = try FPProf.run(["report", capture])
+        #expect(folded.stdout.contains(";outer;mix_[i] "), "\(folded.stdout)")
+    }
+
     /// `report` of a raw capture writes the live run's folded output, byte for byte; with --per-thread too.
     @Test(arguments: [[], ["--per-thread"]])
     func reportOfCaptureIsByteIdenticalToTheLiveRun(extra: [String]) throws {
@@ -202,7 +237,9 @@ struct OutputTests {
         let copy = directory + "/shares-gone"
         try FileManager.default.copyItem(atPath: try FixtureBuilder.path(for: .shares), toPath: copy)
         let capture = directory + "/run.fpc"
-        let record = try FPProf.run(["record", "-F", "499", "--raw", capture, "-o", directory + "/live.folded", "--", copy, "1"])
+        let record = try FPProf.run([
+            "record", "-F", "499", "--raw", capture, "-o", directory + "/live.folded", "--", copy, "1",
+        ])
         #expect(record.status == 0, "\(record.stderr)")
         try FileManager.default.removeItem(atPath: copy)
         let r = try FPProf.run(["report", capture])
@@ -405,7 +442,8 @@ struct FlamegraphXML {
         let parser = XMLParser(data: Data(text.utf8))
         parser.delegate = collector
         guard parser.parse() else {
-            throw FixtureError(command: ["XMLParser"], status: nil, message: "\(String(describing: parser.parserError))")
+            throw FixtureError(
+                command: ["XMLParser"], status: nil, message: "\(String(describing: parser.parserError))")
         }
         root = collector.root
         frames = collector.frames

@@ -18,7 +18,8 @@ import Testing
         // The only URL is the SVG namespace; no href, no @import, no external script or font.
         var rest = text[...]
         while let r = rest.range(of: "http") {
-            #expect(rest[r.lowerBound...].hasPrefix("http://www.w3.org/2000/svg\""), "\(rest[r.lowerBound...].prefix(60))")
+            #expect(
+                rest[r.lowerBound...].hasPrefix("http://www.w3.org/2000/svg\""), "\(rest[r.lowerBound...].prefix(60))")
             rest = rest[r.upperBound...]
         }
         for forbidden in ["href", "@import", "url(", "src=", "fetch(", "XMLHttpRequest", "<image", "<foreignObject"] {
@@ -87,8 +88,12 @@ import Testing
         #expect(FlamegraphPalette.language(of: "app::run::h0123456789abcdef") == .rust)
         // The same name keeps its colour; another module shifts it.
         let node = FlameTree.Node(name: "memcpy", role: .code(.code, inlined: false), depth: 3, flagged: false)
-        #expect(FlamegraphPalette.fill(for: node, moduleName: "libc.so.6") == FlamegraphPalette.fill(for: node, moduleName: "libc.so.6"))
-        #expect(FlamegraphPalette.fill(for: node, moduleName: "libc.so.6") != FlamegraphPalette.fill(for: node, moduleName: "app"))
+        #expect(
+            FlamegraphPalette.fill(for: node, moduleName: "libc.so.6")
+                == FlamegraphPalette.fill(for: node, moduleName: "libc.so.6"))
+        #expect(
+            FlamegraphPalette.fill(for: node, moduleName: "libc.so.6")
+                != FlamegraphPalette.fill(for: node, moduleName: "app"))
     }
 
     @Test func oddNamesAreEscapedAndLabelsFitTheirBoxes() throws {

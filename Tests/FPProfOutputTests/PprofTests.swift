@@ -19,9 +19,10 @@ import Testing
     @Test func headerSampleTypesAndComments() throws {
         let p = try decoded()
         #expect(p.stringTable.first == "")
-        #expect(p.sampleType.map { [string(p, $0.type), string(p, $0.unit)] } == [
-            ["samples", "count"], ["cpu", "nanoseconds"],
-        ])
+        #expect(
+            p.sampleType.map { [string(p, $0.type), string(p, $0.unit)] } == [
+                ["samples", "count"], ["cpu", "nanoseconds"],
+            ])
         #expect(string(p, p.periodType.type) == "cpu" && string(p, p.periodType.unit) == "nanoseconds")
         #expect(p.period == 1_000_000_000 / 99)
         #expect(p.timeNanos == 1_700_000_000_000_000_000)
@@ -49,7 +50,9 @@ import Testing
             let m = p.mapping.first { $0.id == loc.mappingID }!
             #expect(loc.address >= m.memoryStart && loc.address < m.memoryLimit)
         }
-        let leaf = p.location.first { loc in loc.line.contains { string(p, p.function[Int($0.functionID) - 1].name) == "leaf" } }!
+        let leaf = p.location.first { loc in
+            loc.line.contains { string(p, p.function[Int($0.functionID) - 1].name) == "leaf" }
+        }!
         let mapping = p.mapping.first { $0.id == leaf.mappingID }!
         #expect(leaf.address - mapping.memoryStart + mapping.fileOffset == 0x1250)
     }
@@ -80,7 +83,10 @@ import Testing
         }
         let flagged = p.sample.filter { labels($0)["unwind"] != nil }
         #expect(flagged.count == 1)
-        #expect(labels(flagged[0]) == ["pid": "100", "tid": "101", "thread": "worker", "process": "app", "unwind": "self-loop"])
+        #expect(
+            labels(flagged[0]) == [
+                "pid": "100", "tid": "101", "thread": "worker", "process": "app", "unwind": "self-loop",
+            ])
         // Leaf first; the marker is the outermost location and has no mapping.
         let root = p.location[Int(flagged[0].locationID.last!) - 1]
         #expect(root.mappingID == 0)
@@ -96,7 +102,7 @@ import Testing
         let named = try FoldedParser.parse("app;main;work;helper_[i];leaf 7\napp;[fp-loop];leaf 3\n")
         let p = try Perftools_Profiles_Profile(serializedBytes: try Tool.gunzip(try PprofWriter.encode(named)))
         #expect(p.sampleType.count == 1)
-        #expect(p.sample.map { $0.value } .sorted { $0[0] < $1[0] } == [[3], [7]])
+        #expect(p.sample.map { $0.value }.sorted { $0[0] < $1[0] } == [[3], [7]])
         let inlined = p.location.first { $0.line.count == 2 }!
         #expect(inlined.line.map { string(p, p.function[Int($0.functionID) - 1].name) } == ["helper", "work"])
     }
@@ -115,8 +121,11 @@ import Testing
         #expect(raw.contains("[fp-loop]"))
         #expect(raw.contains("unwind:[self-loop]"))
         let traces = String(decoding: try Tool.run(go, ["tool", "pprof", "-traces", path.path]), as: UTF8.self)
-        #expect(traces.contains("helper (inline)") || traces.contains("helper\n") && traces.contains("(inline)"), "\(traces)")
-        let top = String(decoding: try Tool.run(go, ["tool", "pprof", "-top", "-sample_index=samples", path.path]), as: UTF8.self)
+        #expect(
+            traces.contains("helper (inline)") || traces.contains("helper\n") && traces.contains("(inline)"),
+            "\(traces)")
+        let top = String(
+            decoding: try Tool.run(go, ["tool", "pprof", "-top", "-sample_index=samples", path.path]), as: UTF8.self)
         #expect(top.contains("leaf"), "\(top)")
     }
 }

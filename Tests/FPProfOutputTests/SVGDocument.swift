@@ -60,7 +60,8 @@ struct SVGDocument {
             case "g" where attributes["id"] == "legend": inLegend = true
             case "g" where (attributes["class"] ?? "").split(separator: " ").contains("f"):
                 current = Frame(
-                    id: attributes["id"] ?? "", classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init)),
+                    id: attributes["id"] ?? "",
+                    classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init)),
                     start: Int(attributes["data-x"] ?? "") ?? -1, count: Int(attributes["data-n"] ?? "") ?? -1,
                     depth: Int(attributes["data-d"] ?? "") ?? -1, title: "", x: 0, y: 0, width: 0, fill: "", label: "")
             case "title" where current != nil:

@@ -40,7 +40,10 @@ import Testing
     @Test func perThreadProfilesAndCountsForFoldedInput() throws {
         let perThread = try decode(try SpeedscopeWriter().render(Synthetic.named(perThread: true)))
         let profiles = try #require(perThread["profiles"] as? [[String: Any]])
-        #expect(profiles.map { $0["name"] as! String }.sorted() == ["app/100 in app (pid 100)", "worker/101 in app (pid 100)"])
+        #expect(
+            profiles.map { $0["name"] as! String }.sorted() == [
+                "app/100 in app (pid 100)", "worker/101 in app (pid 100)",
+            ])
         #expect(perThread["activeProfileIndex"] as? Int == 0)
 
         let folded = try FoldedParser.parse("a;main;f 4\na;main;g 6\nb;x 5\n")

@@ -77,7 +77,9 @@ struct Recording {
             startNanos: Int64(startedAt.timeIntervalSince1970 * 1e9),
             durationNanos: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let output: [UInt8]
-        do { output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering) } catch {
+        do {
+            output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+        } catch {
             throw UserFacingError(message: error.description)
         }
         let stats = session.stats

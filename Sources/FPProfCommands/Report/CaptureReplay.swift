@@ -21,7 +21,8 @@ enum CaptureReplay {
                 format: header.format, options: .init(perThread: perThread || options.format.needsThreadKeys),
                 rootRanges: { symbolizer.rootRanges(for: $0) })
         } catch {
-            throw UserFacingError(message: "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
+            throw UserFacingError(
+                message: "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
         }
         for chunk in chunks { builder.consume(chunk) }
         let profile = builder.finish()
@@ -34,7 +35,8 @@ enum CaptureReplay {
                     message: "\(name): capture is corrupt: none of its records could be decoded "
                         + "(\(stats.decodeErrors) errors)")
             }
-            result.warnings.append("\(stats.decodeErrors) records of \(name) could not be decoded; the capture is damaged")
+            result.warnings.append(
+                "\(stats.decodeErrors) records of \(name) could not be decoded; the capture is damaged")
             result.partial = true
         }
 

@@ -81,7 +81,9 @@ enum ReportInput {
             guard !isDirectory.boolValue else { throw UserFacingError(message: "\(path): is a directory") }
             data = FileManager.default.contents(atPath: path)
         }
-        guard let data else { throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        guard let data else {
+            throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))")
+        }
         guard !data.isEmpty else {
             throw UserFacingError(message: "\(path): is empty; expected a raw capture or folded stacks")
         }

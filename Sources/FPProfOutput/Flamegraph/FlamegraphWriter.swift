@@ -162,7 +162,8 @@ public struct FlamegraphWriter {
             out += "<rect x=\"\(XMLText.number(x))\" y=\"\(XMLText.number(y))\" width=\"12\" height=\"12\""
             out += " fill=\"\(FlamegraphPalette.legendFill(family))\"/>"
             let label = family == .flagged ? "flagged: [fp-loop] [fp-cycle] [truncated] [bad-frame]" : family.rawValue
-            out += "<text x=\"\(XMLText.number(x + 16))\" y=\"\(XMLText.number(y + 10))\">\(XMLText.escape(label))</text>"
+            out +=
+                "<text x=\"\(XMLText.number(x + 16))\" y=\"\(XMLText.number(y + 10))\">\(XMLText.escape(label))</text>"
             x += 16 + Double(label.count) * Self.charWidth + 18
         }
         out += "</g>\n"

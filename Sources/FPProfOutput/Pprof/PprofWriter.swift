@@ -189,7 +189,9 @@ public enum PprofWriter {
             processes.insert(stack.process)
             var seen: Set<Int> = []
             for l in stack.locations {
-                if let m = profile.locations[l].module, seen.insert(m).inserted { weight[m, default: 0] += stack.samples }
+                if let m = profile.locations[l].module, seen.insert(m).inserted {
+                    weight[m, default: 0] += stack.samples
+                }
             }
         }
         for l in profile.locations { if let m = l.module, weight[m] == nil { weight[m] = 0 } }

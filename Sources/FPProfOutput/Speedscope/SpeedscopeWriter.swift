@@ -13,7 +13,8 @@ public struct SpeedscopeWriter {
 
     public func render(_ profile: NamedProfile, name: String? = nil) throws -> [UInt8] {
         let useNanoseconds =
-            profile.metadata.periodIsNanoseconds && !profile.stacks.isEmpty && profile.stacks.allSatisfy { $0.period > 0 }
+            profile.metadata.periodIsNanoseconds && !profile.stacks.isEmpty
+            && profile.stacks.allSatisfy { $0.period > 0 }
 
         struct GroupKey: Hashable {
             var process: String
