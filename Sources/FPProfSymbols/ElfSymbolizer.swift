@@ -46,6 +46,11 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
 
     private var cache: ModuleCache
     private var demangler: Demangler
+    /// The module of the previous address: consecutive addresses mostly share one, and comparing IDs whose path
+    /// strings share storage is cheaper than a lookup.
+    private var lastModule: LoadedModule?
+    private var lastPath = ""
+    private var lastBuildID: [UInt8]?
 
     public init(options: Options = Options()) {
         var prefix = options.rootPrefix
@@ -62,7 +67,17 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     /// (`isInlined`), each with its file and line where DWARF or `.gopclntab` has them. None when nothing covers
     /// the address or the module cannot be read.
     public func frames(for address: NormalizedAddress) -> [SymbolFrame] {
-        let module = cache.module(address.module)
+        let module: LoadedModule
+        // Field by field with the standard library's inlinable `==` (which first compares storage identity):
+        // `ModuleID`'s own `==` is an opaque call that copies both IDs.
+        if let last = lastModule, address.module.path == lastPath, address.module.buildID?.bytes == lastBuildID {
+            module = last
+        } else {
+            module = cache.module(address.module)
+            lastModule = module
+            lastPath = address.module.path
+            lastBuildID = address.module.buildID?.bytes
+        }
         if let known = module.cachedFrames(at: address.offset) { return known }
         let frames = module.computeFrames(at: address.offset, demangler: &demangler)
         cache.settle(module)

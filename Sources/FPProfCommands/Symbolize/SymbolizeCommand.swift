@@ -40,6 +40,9 @@ struct SymbolizeCommand: ParsableCommand {
     @Option(help: "How C++, Rust and Swift names are shown: full, no-params (default) or none.")
     var demangle: String = DemangleMode.noParams.rawValue
 
+    @Flag(help: "Print to standard error how long symbolizing took, first (cold) and asked again (warm).")
+    var stats = false
+
     @Argument(help: "Hexadecimal addresses; read from standard input when none are given.")
     var addresses: [String] = []
 
@@ -57,30 +60,70 @@ struct SymbolizeCommand: ParsableCommand {
         let mode = DemangleMode(rawValue: demangle) ?? .noParams
         let symbolizer = ElfSymbolizer(options: .init(inlineFrames: !noInline, demangle: mode))
         let module = ModuleID(path: path)
-        guard (try? ElfFile(path: path)) != nil || FileManager.default.isReadableFile(atPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             StandardError.write("fpprof: cannot read \(exe)\n")
             throw FPProfExit.failure
         }
-        var output = SymbolizeOutput()
         var malformed = 0
-        let symbolize = { (token: Substring) in
-            guard let address = Self.parse(token) else {
+        var parsed: [UInt64?] = []
+        let collect = { (token: Substring) in
+            let address = Self.parse(token)
+            if address == nil {
                 malformed += 1
                 StandardError.write("fpprof: '\(token)' is not a hexadecimal address\n")
-                return
             }
-            output.append(address: address, frames: symbolizer.frames(atVirtualAddress: VirtualAddress(address), in: module))
+            parsed.append(address)
         }
         if addresses.isEmpty {
             while let line = readLine(strippingNewline: true) {
-                for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) { symbolize(token) }
+                for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) { collect(token) }
             }
         } else {
-            for token in addresses { symbolize(Substring(token)) }
+            for token in addresses { collect(Substring(token)) }
+        }
+
+        let clock = ContinuousClock()
+        var results: [[SymbolFrame]?] = []
+        results.reserveCapacity(parsed.count)
+        let cold = clock.measure {
+            for address in parsed {
+                results.append(address.map { symbolizer.frames(atVirtualAddress: VirtualAddress($0), in: module) })
+            }
+        }
+        var output = SymbolizeOutput()
+        for (address, frames) in zip(parsed, results) {
+            guard let address, let frames else { continue }
+            output.append(address: address, frames: frames)
         }
         output.flush()
+        if stats { Self.reportStats(symbolizer: symbolizer, module: module, addresses: parsed, cold: cold) }
         for warning in symbolizer.warnings { StandardError.write("fpprof: \(warning)\n") }
         if malformed > 0 { throw FPProfExit.partial }
+    }
+
+    /// Times a second (warm) pass through the normalized API, the one a profile uses, and prints both rates.
+    static func reportStats(symbolizer: ElfSymbolizer, module: ModuleID, addresses: [UInt64?], cold: Duration) {
+        let file = try? ElfFile(path: module.path)
+        let normalized = addresses.compactMap { address in
+            address.flatMap { file?.fileOffset(forVirtualAddress: VirtualAddress($0)) }.map {
+                NormalizedAddress(module: module, offset: $0)
+            }
+        }
+        var frameCount = 0
+        let rounds = 10
+        let warm = ContinuousClock().measure {
+            for _ in 0..<rounds {
+                for address in normalized { frameCount &+= symbolizer.frames(for: address).count }
+            }
+        }
+        func rate(_ count: Int, _ duration: Duration) -> String {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return seconds > 0 ? String(Int(Double(count) / seconds)) : "-"
+        }
+        StandardError.write(
+            "fpprof: \(addresses.count) addresses: cold \(cold) (\(rate(addresses.count, cold))/s), "
+                + "warm \(rounds)x\(normalized.count) in \(warm) (\(rate(rounds * normalized.count, warm))/s), "
+                + "\(frameCount / max(rounds, 1)) frames\n")
     }
 
     /// `0x1a2b`, `0X1A2B` or `1a2b`.

@@ -15,7 +15,7 @@ final class LoadedModule {
     /// Answers by file offset. Keyed by the bare offset, not the whole `NormalizedAddress`: the module is already
     /// known, and hashing an integer is much cheaper than hashing a path. Bounded by `settings.answersPerModule`,
     /// past which it starts over, so a long-running daemon never grows it without end.
-    private var answers: [UInt64: [SymbolFrame]] = [:]
+    private let answers: AnswerCache
     private var answerBytes = 0
     private var dwarf: SourceState<DwarfModule> = .unopened
     private var go: SourceState<GoFunctionTable> = .unopened
@@ -35,11 +35,12 @@ final class LoadedModule {
         self.module = module
         self.file = file
         self.settings = settings
+        answers = AnswerCache(limit: settings.answersPerModule)
     }
 
     /// The cached frames for `offset`, if it was answered before.
     @inline(__always)
-    func cachedFrames(at offset: FileOffset) -> [SymbolFrame]? { answers[offset.rawValue] }
+    func cachedFrames(at offset: FileOffset) -> [SymbolFrame]? { answers.get(offset.rawValue) }
 
     /// Computes and caches the frames for the byte at `offset`.
     func computeFrames(at offset: FileOffset, demangler: inout Demangler) -> [SymbolFrame] {
@@ -52,11 +53,8 @@ final class LoadedModule {
             }
             for index in frames.indices { frames[index].function = demangler(frames[index].function) }
         }
-        if answers.count >= settings.answersPerModule {
-            answers.removeAll(keepingCapacity: true)
-            answerBytes = 0
-        }
-        answers[offset.rawValue] = frames
+        if answers.count >= settings.answersPerModule { answerBytes = 0 }
+        answers.set(offset.rawValue, frames)
         answerBytes += 48 + frames.count * 64
         return frames
     }
@@ -130,7 +128,7 @@ final class LoadedModule {
         if case .open(let module) = dwarf {
             if keepDwarf { module.releaseIndexes() } else { dwarf = .unopened }
         }
-        answers = [:]
+        answers.removeAll()
         answerBytes = 0
     }
 }
