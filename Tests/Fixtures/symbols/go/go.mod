@@ -1,0 +1,3 @@
+module symbolsfixture
+
+go 1.19
