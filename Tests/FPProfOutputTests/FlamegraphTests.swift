@@ -107,6 +107,34 @@ import Testing
         }
     }
 
+    /// Past `maxFrames`, the smallest frames go, whole subtrees at a time, and the subtitle says so.
+    @Test func largeTreesKeepTheirHeaviestFrames() throws {
+        var text = ""
+        for i in 0..<400 { text += "p;main;f\(i % 20);g\(i);h\(i) \(1 + i % 7)\n" }
+        let named = try FoldedParser.parse(text)
+        let full = try SVGDocument(FlamegraphWriter().render(named))
+        #expect(full.frames.count == 3 + 20 + 800)
+        let pruned = try SVGDocument(FlamegraphWriter(options: .init(maxFrames: 100)).render(named))
+        #expect(pruned.frames.count <= 100 && pruned.frames.count > 20)
+        let minimum = pruned.frames.map(\.count).min()!
+        // Everything at or above the cut is there, with its exact width; nothing is left without its parent.
+        #expect(full.frames.filter { $0.count >= minimum }.count == pruned.frames.count)
+        let ids = Set(pruned.frames.map { "\($0.depth):\($0.start)" })
+        for frame in pruned.frames where frame.depth > 0 {
+            #expect(
+                pruned.frames.contains {
+                    $0.depth == frame.depth - 1 && $0.start <= frame.start
+                        && $0.start + $0.count >= frame.start + frame.count
+                })
+        }
+        #expect(ids.count == pruned.frames.count)
+        let inner = Double(pruned.root["data-inner-width"]!)!
+        for frame in pruned.frames {
+            #expect(abs(frame.width - Double(frame.count) * inner / Double(named.totalSamples)) < 0.001)
+        }
+        #expect(pruned.textByID["subtitle"]!.contains("\(full.frames.count - pruned.frames.count) frames under"))
+    }
+
     @Test func numbersAreWrittenWithThreeDecimals() {
         #expect(XMLText.number(0) == "0")
         #expect(XMLText.number(12.5) == "12.5")

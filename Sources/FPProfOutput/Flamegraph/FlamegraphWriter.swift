@@ -5,18 +5,24 @@ import FPProfCore
 /// search with the matched share, and a details line on hover. Nothing is loaded from anywhere.
 ///
 /// Every box's x and width are its node's sample interval times one scale factor, written with three decimals:
-/// widths are proportional to counts, and no box is dropped or widened to stay visible.
+/// widths are proportional to counts, and no box is widened to stay visible. Boxes are dropped only past
+/// `maxFrames`, and then by count (every frame under some number of samples), which keeps the drawn tree whole
+/// because no callee has more samples than its caller; the subtitle says how many were left out.
 public struct FlamegraphWriter {
     public struct Options: Sendable {
         /// Root at the top and callees below (an icicle graph), instead of the flame's root at the bottom.
         public var icicle: Bool
         public var width: Int
         public var title: String?
+        /// At most this many boxes (about 200 bytes each): a browser stays responsive with tens of thousands of
+        /// SVG elements, not with millions.
+        public var maxFrames: Int
 
-        public init(icicle: Bool = false, width: Int = 1200, title: String? = nil) {
+        public init(icicle: Bool = false, width: Int = 1200, title: String? = nil, maxFrames: Int = 50_000) {
             self.icicle = icicle
             self.width = width
             self.title = title
+            self.maxFrames = maxFrames
         }
     }
 
@@ -42,6 +48,8 @@ public struct FlamegraphWriter {
         let rows = Double(tree.maxDepth + 1)
         let height = Self.headerHeight + rows * Self.frameHeight + Self.footerHeight
         let heading = options.title ?? (options.icicle ? "Icicle Graph" : "Flame Graph")
+        let minimum = Self.minimumCount(tree, maxFrames: options.maxFrames)
+        let omitted = minimum > 0 ? tree.nodes.filter { $0.count < minimum }.count : 0
 
         var out = ""
         out.reserveCapacity(256 * tree.nodes.count + 16_384)
@@ -56,7 +64,9 @@ public struct FlamegraphWriter {
         out += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"100%\" height=\"100%\"/>\n"
         out += "<text id=\"title\" x=\"\(XMLText.number(width / 2))\" y=\"22\">\(XMLText.escape(heading))</text>\n"
         out += "<text id=\"subtitle\" x=\"\(XMLText.number(width / 2))\" y=\"40\">"
-        out += XMLText.escape(subtitle(profile, tree: tree)) + "</text>\n"
+        var sub = subtitle(profile, tree: tree)
+        if omitted > 0 { sub += " · \(omitted) frames under \(minimum) samples not drawn" }
+        out += XMLText.escape(sub) + "</text>\n"
         out += "<text id=\"reset\" class=\"button\" x=\"\(XMLText.number(Self.pad))\" y=\"22\">Reset Zoom</text>\n"
         out += "<text id=\"search\" class=\"button\" x=\"\(XMLText.number(width - Self.pad))\" y=\"22\">Search</text>\n"
         out += "<text id=\"matched\" x=\"\(XMLText.number(width - Self.pad))\" y=\"\(XMLText.number(height - 10))\">"
@@ -65,7 +75,7 @@ public struct FlamegraphWriter {
         out += legend(tree: tree, width: width)
 
         out += "<g id=\"frames\">\n"
-        for i in tree.drawingOrder {
+        for i in tree.drawingOrder where tree.nodes[i].count >= minimum {
             let node = tree.nodes[i]
             let x = Self.pad + Double(node.start) * scale
             let w = Double(node.count) * scale
@@ -88,6 +98,13 @@ public struct FlamegraphWriter {
         out += "<script><![CDATA[\n\(FlamegraphScript.javascript)\n]]></script>\n"
         out += "</svg>\n"
         return out
+    }
+
+    /// The smallest count drawn so that at most `maxFrames` boxes are: 0 (draw all) when the tree is small enough.
+    static func minimumCount(_ tree: FlameTree, maxFrames: Int) -> Int {
+        guard tree.nodes.count > max(maxFrames, 1) else { return 0 }
+        let counts = tree.nodes.map(\.count).sorted(by: >)
+        return counts[max(maxFrames, 1)] + 1
     }
 
     /// The name cut to what fits in `width` pixels, ending in `..` when cut; empty below three characters.
