@@ -5,16 +5,18 @@ import Foundation
 
 /// Replays a raw capture through `ProfileBuilder` chunk by chunk, exactly as `Recording` fed it the live
 /// batches, with a fresh `ElfSymbolizer` for root frames and names: the same binaries give the same profile.
+/// `symfs` reads them from a copy of another machine's files instead (build-ids still have to match).
 enum CaptureReplay {
     static func render(
-        _ bytes: [UInt8], name: String, perThread: Bool, options: RenderOptions, modificationTime: Date?
+        _ bytes: [UInt8], name: String, perThread: Bool, symfs: String? = nil, options: RenderOptions,
+        modificationTime: Date?
     ) throws(UserFacingError) -> Rendered {
         let header: CaptureHeader
         let chunks: [ArraySlice<UInt8>]
         do { (header, chunks) = try Capture.decode(bytes) } catch {
             throw UserFacingError(message: "\(name): \(error.description)")
         }
-        let symbolizer = ElfSymbolizer()
+        let symbolizer = ElfSymbolizer(options: .init(rootPrefix: symfs))
         var builder: ProfileBuilder
         do {
             builder = try ProfileBuilder(

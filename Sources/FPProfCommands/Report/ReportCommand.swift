@@ -35,6 +35,12 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "For a capture: add each thread's name and tid as a frame after the process name.")
     var perThread = false
 
+    @Option(
+        help: ArgumentHelp(
+            "For a capture: read the binaries under this directory (a copy of the recording machine's files).",
+            valueName: "dir"))
+    var symfs: String?
+
     func run() throws {
         do {
             try rendering.check(output: output)
@@ -44,7 +50,7 @@ struct ReportCommand: ParsableCommand {
             let rendered: Rendered
             if bytes.starts(with: Capture.magic) {
                 rendered = try CaptureReplay.render(
-                    bytes, name: input, perThread: perThread, options: options,
+                    bytes, name: input, perThread: perThread, symfs: symfs, options: options,
                     modificationTime: ReportInput.modificationTime(input))
             } else {
                 rendered = try FoldedReport.render(bytes, name: input, options: options)
