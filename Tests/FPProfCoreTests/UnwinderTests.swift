@@ -227,3 +227,53 @@ struct StackBuilder {
         #expect(frames == [0x43_0000, 0x41_0000, 0x41_0000])
     }
 }
+
+/// Frameless leaves and prologues: the caller comes from the return address on the stack.
+@Suite struct EntryFrameTests {
+    @Test func framelessLeafKeepsItsCaller() {
+        // SP points at the return address into the caller; BP is still the caller's record.
+        var s = StackBuilder(words: 16)
+        s.words[0] = 0x41_0010
+        s.record(at: 4, next: 0, ret: 0x42_0020)
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        let status = FramePointerUnwinder().unwind(
+            ip: 0x43_0000, sp: s.sp, bp: s.address(ofWord: 4), memory: s.copy, code: FakeCode(), frames: &frames,
+            scratch: &scratch, entry: .returnAddressAtSP(offset: 0))
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020])
+    }
+
+    @Test func withoutTheRuleTheCallerIsLost() {
+        var s = StackBuilder(words: 16)
+        s.words[0] = 0x41_0010
+        s.record(at: 4, next: 0, ret: 0x42_0020)
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        _ = FramePointerUnwinder().unwind(
+            ip: 0x43_0000, sp: s.sp, bp: s.address(ofWord: 4), memory: s.copy, code: FakeCode(), frames: &frames,
+            scratch: &scratch)
+        #expect(frames == [0x43_0000, 0x42_0020])
+    }
+
+    @Test func aRuleThatPointsAtNoCodeIsIgnored() {
+        var s = StackBuilder(words: 16)
+        s.words[1] = 0xdead_beef_0000
+        s.record(at: 4, next: 0, ret: 0x42_0020)
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        let status = FramePointerUnwinder().unwind(
+            ip: 0x43_0000, sp: s.sp, bp: s.address(ofWord: 4), memory: s.copy, code: FakeCode(), frames: &frames,
+            scratch: &scratch, entry: .returnAddressAtSP(offset: 8))
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x42_0020])
+    }
+
+    @Test func spliceSkipsTheRecoveredFrame() {
+        var frames: [UInt64] = [0x43_0000, 0x41_0010, 0x42_0020]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x42_0020, 0x44_0000, 0x40_0010])
+        let status = KernelChainSplice.extend(&frames, status: .truncated, with: chain, code: FakeCode(), recovered: 1)
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020, 0x44_0000, 0x40_0010])
+    }
+}

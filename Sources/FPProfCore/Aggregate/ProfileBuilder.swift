@@ -32,6 +32,11 @@ public struct ProfileBuilder {
         try self.init(format: format, options: options, codeRanges: rootRanges.map { f in { SpecialCode(roots: f($0)) } })
     }
 
+    /// How frame 0 of a sample is entered, by normalized address (from CFI or a runtime's frame tables); nil
+    /// means every function is assumed to have its frame record in place.
+    public var entryFrames: ((NormalizedAddress) -> EntryFrame)?
+    private var entryCache: [UInt64: EntryFrame] = [:]
+
     public init(
         format: RecordFormat, options: Options = Options(),
         codeRanges: ((ModuleID) -> SpecialCode)?
@@ -136,6 +141,17 @@ public struct ProfileBuilder {
         }
     }
 
+    private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
+        guard let entryFrames, let m = map.index(of: ip) else { return .framePointer }
+        let mapping = map.mappings[m]
+        let offset = mapping.fileOffset(of: ip)
+        let packed = ModuleTable.pack(module: mapping.moduleIndex, offset: offset.rawValue)
+        if let hit = entryCache[packed] { return hit }
+        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: offset))
+        entryCache[packed] = rule
+        return rule
+    }
+
     /// Interned names per pid and tid, so that a sample costs an integer lookup, not a string hash. A COMM record
     /// drops the entry it changes.
     private var processNames: [ProcessID: Int32] = [:]
@@ -179,20 +195,26 @@ public struct ProfileBuilder {
 
         frames.removeAll(keepingCapacity: true)
         var status: UnwindStatus
+        var recovered: Int? = nil
         let map = table.maps[pid] ?? ProcessMap()
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
             bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
         {
             let sp = regs[spIndex]
+            let ip = regs[ipIndex]
             let memory = StackCopy(base: sp, bytes: s.userStack ?? [])
+            let entry = entryFrame(ip, map)
             status = unwinder.unwind(
-                ip: regs[ipIndex], sp: sp, bp: regs[bpIndex], memory: memory, code: map, frames: &frames,
-                scratch: &scratch)
+                ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, frames: &frames,
+                scratch: &scratch, entry: entry)
+            if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
+                recovered = 1
+            }
         } else {
             status = .truncated
         }
         if status == .truncated, let chain = s.callchain {
-            status = KernelChainSplice.extend(&frames, status: status, with: chain, code: map)
+            status = KernelChainSplice.extend(&frames, status: status, with: chain, code: map, recovered: recovered)
         }
         profile.stats.samplesByStatus[status, default: 0] += 1
 

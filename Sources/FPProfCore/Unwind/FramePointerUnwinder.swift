@@ -1,3 +1,10 @@
+/// Where the sampled function's return address is: in its frame record, or (before the record exists, or in a
+/// function that never makes one) on the stack at a known distance from SP.
+public enum EntryFrame: Hashable, Sendable {
+    case framePointer
+    case returnAddressAtSP(offset: Int)
+}
+
 /// Walks frame records (`[BP]` = caller's BP, `[BP+8]` = return address) from the sampled registers.
 ///
 /// Loops are found by address progress, never by repeated PCs: on one stack every caller's record lies above its
@@ -21,14 +28,30 @@ public struct FramePointerUnwinder: Sendable {
 
     /// Appends frame 0 (`ip`) and then each caller's return address (raw, not yet `- 1`) to `frames`.
     /// `scratch` holds the BPs walked; both are caller-owned so a hot loop allocates nothing.
+    ///
+    /// `entry` says whether the sampled function has set up its own frame record at `ip`. When it has not (a
+    /// frameless leaf, or a prologue), BP still points at the caller's record, which names the caller's caller:
+    /// the caller itself is found only through the return address on the stack, at `SP + offset`.
     @inlinable
     public func unwind<Memory: StackMemory, Code: CodeMap>(
         ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code,
-        frames: inout [UInt64], scratch: inout [UInt64]
+        frames: inout [UInt64], scratch: inout [UInt64], entry: EntryFrame = .framePointer
     ) -> UnwindStatus {
         frames.append(ip)
         scratch.removeAll(keepingCapacity: true)
         if case .root = code.classify(ip) { return .complete }
+        if case .returnAddressAtSP(let offset) = entry, let ret = memory.word(at: sp &+ UInt64(offset)) {
+            switch code.classify(ret) {
+            case .root:
+                frames.append(ret)
+                return .complete
+            case .code, .stackSwitch:
+                frames.append(ret)
+            case .none:
+                // The rule did not hold here (hand-written code, a stale table): walk from BP alone.
+                break
+            }
+        }
         var bp = bp
         var switches = 0
         // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.

@@ -7,8 +7,10 @@
 /// map, a root ends it complete, and a chain that simply ends (a cut, or a loop repeated up to the limit) stays
 /// truncated.
 public enum KernelChainSplice {
+    /// `recovered`: the index of a frame our walk found that the kernel's cannot have (a frameless function's
+    /// caller, taken from the stack); it is skipped in the comparison.
     public static func extend<Code: CodeMap>(
-        _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code
+        _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code, recovered: Int? = nil
     ) -> UnwindStatus {
         // The user part: after PERF_CONTEXT_USER, up to the next marker.
         var start = -1
@@ -20,9 +22,14 @@ public enum KernelChainSplice {
             }
             if chain[i] == CallchainContext.user { start = i + 1 }
         }
-        guard start >= 0, end - start > frames.count else { return status }
-        for i in 0..<frames.count where chain[start + i] != frames[i] { return status }
-        for i in (start + frames.count)..<end {
+        let shared = frames.count - (recovered == nil ? 0 : 1)
+        guard start >= 0, end - start > shared else { return status }
+        var k = start
+        for i in 0..<frames.count where i != recovered {
+            if chain[k] != frames[i] { return status }
+            k += 1
+        }
+        for i in (start + shared)..<end {
             let ret = chain[i]
             switch code.classify(ret) {
             case .none:
