@@ -26,6 +26,10 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         public var inlineFrames: Bool
         /// How C++, Rust and Swift names are shown (`--demangle`); `noParams` by default.
         public var demangle: DemangleMode
+        /// Whether DWARF (and Go's `.gopclntab`) are read at all. False leaves the ELF symbol tables alone, as
+        /// `perf report` names frames without debug information: one frame per address, no files or lines, and
+        /// exported alias names (`malloc`) where DWARF names the C function (`__libc_malloc`).
+        public var debugInfo: Bool
         /// A soft cap, in bytes, on what the symbolizer holds for all modules together: symbol tables, DWARF indexes,
         /// libdw's line tables (estimated), Go function tables and cached answers. Past it the least recently used
         /// modules release their DWARF and answers (reopened when needed again). The module in use keeps its libdw
@@ -34,8 +38,9 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
 
         public init(
             rootPrefix: String? = nil, answersPerModule: Int = 1 << 18, inlineFrames: Bool = true,
-            demangle: DemangleMode = .noParams, symbolMemoryLimit: Int = 512 << 20
+            demangle: DemangleMode = .noParams, debugInfo: Bool = true, symbolMemoryLimit: Int = 512 << 20
         ) {
+            self.debugInfo = debugInfo
             self.rootPrefix = rootPrefix
             self.answersPerModule = answersPerModule
             self.inlineFrames = inlineFrames
@@ -58,7 +63,8 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         cache = ModuleCache(
             locator: ModuleFileLocator(rootPrefix: prefix),
             settings: SymbolizerSettings(
-                answersPerModule: max(options.answersPerModule, 1), inlineFrames: options.inlineFrames),
+                answersPerModule: max(options.answersPerModule, 1), inlineFrames: options.inlineFrames,
+                debugInfo: options.debugInfo),
             memoryLimit: max(options.symbolMemoryLimit, 0))
         demangler = Demangler(mode: options.demangle)
     }

@@ -62,6 +62,10 @@ final class LoadedModule {
     /// Outermost first, names as stored.
     private func lookUp(_ address: UInt64, in file: ElfFile) -> [SymbolFrame] {
         var location: (file: String?, line: Int?) = (nil, nil)
+        if !settings.debugInfo {
+            return file.symbols.index(containing: address).map { [SymbolFrame(function: file.symbols.name(of: $0))] }
+                ?? []
+        }
         if let dwarf = openDwarf(file), let answer = dwarf.answer(at: address) {
             if !answer.frames.isEmpty {
                 return settings.inlineFrames ? answer.frames : [answer.frames[0]]
@@ -137,4 +141,5 @@ final class LoadedModule {
 struct SymbolizerSettings: Sendable {
     var answersPerModule: Int
     var inlineFrames: Bool
+    var debugInfo: Bool
 }

@@ -12,9 +12,10 @@ enum Tools {
         return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
     }
 
-    /// Runs `tool` with `arguments` and returns its standard output; throws with its standard error when it fails.
+    /// Runs `tool` with `arguments` and returns its standard output; throws with its standard error when it fails
+    /// (unless `anyStatus`: eu-addr2line exits with 1 when some address has no answer, and still prints all).
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    static func run(_ tool: String, _ arguments: [String], anyStatus: Bool = false) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
@@ -27,7 +28,7 @@ enum Tools {
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.terminationStatus == 0 || anyStatus else {
             let message = String(decoding: err, as: UTF8.self)
             throw Failure(description: "\(tool) \(arguments.joined(separator: " ")): \(message)")
         }

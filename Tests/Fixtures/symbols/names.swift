@@ -11,8 +11,10 @@ struct Counter {
 }
 
 @inline(never)
-func accumulate<T: BinaryInteger>(_ values: [T]) -> T {
-    values.reduce(0) { $0 &* 3 &+ $1 }
+func accumulate<T: FixedWidthInteger>(_ values: [T]) -> T {
+    var total: T = 0
+    for value in values { total = total &* 3 &+ value }
+    return total
 }
 
 @inline(never)

@@ -1,0 +1,123 @@
+import FPProfCore
+@testable import FPProfSymbols
+import Foundation
+import Testing
+
+/// Demangling rules on their own, then through the symbolizer on real C++, Swift and Rust binaries.
+struct DemangleTests {
+    @Test(
+        "C++ through libiberty: full, without the parameter list, and untouched",
+        arguments: [
+            ("_ZN2ns3fooIiEEvT_", "void ns::foo<int>(int)", "ns::foo<int>"),
+            ("_ZNK2ns3BarIiE3bazEv", "ns::Bar<int>::baz() const", "ns::Bar<int>::baz"),
+            ("_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)",
+             "std::vector<int, std::allocator<int> >::push_back"),
+            ("_ZZN2ns1fEvENKUliE_clEi", "ns::f()::{lambda(int)#1}::operator()(int) const",
+             "ns::f()::{lambda(int)#1}::operator()"),
+        ])
+    func cxx(mangled: String, full: String, noParams: String) {
+        #expect(Demangler.demangle(mangled, mode: .full) == full)
+        #expect(Demangler.demangle(mangled, mode: .noParams) == noParams)
+        #expect(Demangler.demangle(mangled, mode: .none) == nil)
+    }
+
+    @Test("Rust legacy (hash dropped) and v0 manglings")
+    func rust() {
+        #expect(Demangler.demangle("_ZN4core3fmt5write17h0123456789abcdefE", mode: .full) == "core::fmt::write")
+        let v0 = Demangler.demangle("_RNvCs1234_7mycrate3foo", mode: .full)
+        #expect(v0?.hasPrefix("mycrate") == true && v0?.hasSuffix("::foo") == true)
+    }
+
+    @Test("Swift through the runtime's swift_demangle")
+    func swift() {
+        let mangled = "$s4main7CounterV7advance2byS2i_tF"
+        #expect(Demangler.demangle(mangled, mode: .full) == "main.Counter.advance(by: Swift.Int) -> Swift.Int")
+        #expect(Demangler.demangle(mangled, mode: .noParams) == "main.Counter.advance")
+    }
+
+    @Test(
+        "Swift names without parameters keep types, generics and contexts",
+        arguments: [
+            ("main.Foo.bar(x: Swift.Int) async throws -> Swift.Int", "main.Foo.bar"),
+            ("closure #1 (Swift.Int) -> Swift.Int in main.foo(x: Swift.Int) -> ()", "closure #1 in main.foo"),
+            ("generic specialization <Swift.Int> of main.accumulate<A>([A]) -> A",
+             "generic specialization <Swift.Int> of main.accumulate<A>"),
+            ("(extension in Foundation):Swift.String.init(cString: Swift.UnsafePointer<Swift.Int8>) -> Swift.String",
+             "(extension in Foundation):Swift.String.init"),
+            ("main.Counter.value.getter : Swift.Int", "main.Counter.value.getter : Swift.Int"),
+        ])
+    func swiftWithoutParameters(full: String, short: String) {
+        #expect(SwiftSignature.withoutParameters(full) == short)
+    }
+
+    @Test("plain C and Go names are never touched, whatever the mode", arguments: DemangleMode.allCases)
+    func plainNames(mode: DemangleMode) {
+        var demangler = Demangler(mode: mode)
+        for name in ["main", "__libc_start_main", "runtime.goexit", "main.(*T).m", "_start", "_Rx"] {
+            #expect(demangler(name) == name)
+        }
+    }
+
+    @Test(
+        "a C++ binary: DWARF and symbol-table names, demangled in each mode",
+        .enabled(if: Tools.available("g++") && Tools.available("nm"), "needs g++ and nm"))
+    func cxxBinary() throws {
+        for path in [try DwarfFixtures.cxx.get(), try DwarfFixtures.cxxSymbolsOnly.get()] {
+            let reference = try ReferenceElf(path: path)
+            func name(_ mangled: String, _ mode: DemangleMode) throws -> String? {
+                let symbol = try #require(reference.symbol(named: mangled), "\(mangled) in \(path)")
+                let symbolizer = ElfSymbolizer(options: .init(demangle: mode))
+                return symbolizer.frames(atVirtualAddress: VirtualAddress(symbol.address), in: ModuleID(path: path))
+                    .first?.function
+            }
+            #expect(try name("_ZN7fixture3sumIiEET_RKSt6vectorIS1_SaIS1_EE", .noParams) == "fixture::sum<int>")
+            #expect(
+                try name("_ZN7fixture3sumIiEET_RKSt6vectorIS1_SaIS1_EE", .full)
+                    == "int fixture::sum<int>(std::vector<int, std::allocator<int> > const&)")
+            #expect(
+                try name("_ZN7fixture3sumIiEET_RKSt6vectorIS1_SaIS1_EE", .none)
+                    == "_ZN7fixture3sumIiEET_RKSt6vectorIS1_SaIS1_EE")
+            #expect(try name("_ZN7fixture6detail5scaleEl", .noParams) == "fixture::detail::scale")
+            #expect(try name("_ZN7fixture6detail5scaleEd", .full) == "fixture::detail::scale(double)")
+            #expect(
+                try name("_ZN7fixture6detail11AccumulatorIdE3addEd", .noParams)
+                    == "fixture::detail::Accumulator<double>::add")
+        }
+    }
+
+    @Test(
+        "a Swift binary shows demangled Swift names",
+        .enabled(if: DwarfFixtures.hasSwift && Tools.available("nm"), "needs swiftc and nm"))
+    func swiftBinary() throws {
+        let path = try DwarfFixtures.swift.get()
+        let reference = try ReferenceElf(path: path)
+        let advance = try #require(reference.symbols.first { $0.name.hasPrefix("$s4main7CounterV7advance") })
+        let symbolizer = ElfSymbolizer()
+        let frames = symbolizer.frames(atVirtualAddress: VirtualAddress(advance.address + 4), in: ModuleID(path: path))
+        #expect(frames.first?.function == "main.Counter.advance")
+        #expect(frames.last?.file?.hasSuffix("names.swift") == true)
+        let full = ElfSymbolizer(options: .init(demangle: .full))
+        let fullFrames = full.frames(atVirtualAddress: VirtualAddress(advance.address + 4), in: ModuleID(path: path))
+        #expect(fullFrames.first?.function == "main.Counter.advance(by: Swift.Int) -> Swift.Int")
+    }
+
+    /// Debian package: `rustc` (add it to scripts/packages.txt to run this in CI).
+    @Test(
+        "a Rust binary shows demangled Rust names",
+        .enabled(if: DwarfFixtures.hasRust && Tools.available("nm"), "needs rustc (Debian package rustc) and nm"))
+    func rustBinary() throws {
+        let path = try DwarfFixtures.rust.get()
+        let reference = try ReferenceElf(path: path)
+        let symbolizer = ElfSymbolizer()
+        let module = ModuleID(path: path)
+        var names: Set<String> = []
+        for symbol in reference.symbols where symbol.name.contains("shapes") {
+            names.formUnion(
+                symbolizer.frames(atVirtualAddress: VirtualAddress(symbol.address), in: module).map(\.function))
+        }
+        #expect(names.contains { $0.hasPrefix("names::shapes::total") }, "\(names)")
+        #expect(names.contains("names::shapes::Square::grow"), "\(names)")
+        #expect(names.contains("<names::shapes::Square as names::shapes::Area>::area"), "\(names)")
+        #expect(!names.contains { $0.hasPrefix("_ZN") || $0.hasPrefix("_R") }, "\(names)")
+    }
+}
