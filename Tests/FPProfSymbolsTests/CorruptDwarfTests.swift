@@ -74,7 +74,8 @@ struct CorruptDwarfTests {
                 let length = section.offset + section.size * fraction / 4
                 // The section headers lie at the end: a cut file has none, so only the program headers and the
                 // code remain; no names are promised then, only no crash.
-                try exercise(Array(original.prefix(length)), at: directory + "/cut", functions: functions, expectNames: false)
+                try exercise(
+                    Array(original.prefix(length)), at: directory + "/cut", functions: functions, expectNames: false)
             }
         }
     }

@@ -1,7 +1,8 @@
 import FPProfCore
-@testable import FPProfSymbols
 import Foundation
 import Testing
+
+@testable import FPProfSymbols
 
 /// Demangling rules on their own, then through the symbolizer on real C++, Swift and Rust binaries.
 struct DemangleTests {
@@ -10,10 +11,14 @@ struct DemangleTests {
         arguments: [
             ("_ZN2ns3fooIiEEvT_", "void ns::foo<int>(int)", "ns::foo<int>"),
             ("_ZNK2ns3BarIiE3bazEv", "ns::Bar<int>::baz() const", "ns::Bar<int>::baz"),
-            ("_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)",
-             "std::vector<int, std::allocator<int> >::push_back"),
-            ("_ZZN2ns1fEvENKUliE_clEi", "ns::f()::{lambda(int)#1}::operator()(int) const",
-             "ns::f()::{lambda(int)#1}::operator()"),
+            (
+                "_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)",
+                "std::vector<int, std::allocator<int> >::push_back"
+            ),
+            (
+                "_ZZN2ns1fEvENKUliE_clEi", "ns::f()::{lambda(int)#1}::operator()(int) const",
+                "ns::f()::{lambda(int)#1}::operator()"
+            ),
         ])
     func cxx(mangled: String, full: String, noParams: String) {
         #expect(Demangler.demangle(mangled, mode: .full) == full)
@@ -40,10 +45,14 @@ struct DemangleTests {
         arguments: [
             ("main.Foo.bar(x: Swift.Int) async throws -> Swift.Int", "main.Foo.bar"),
             ("closure #1 (Swift.Int) -> Swift.Int in main.foo(x: Swift.Int) -> ()", "closure #1 in main.foo"),
-            ("generic specialization <Swift.Int> of main.accumulate<A>([A]) -> A",
-             "generic specialization <Swift.Int> of main.accumulate<A>"),
-            ("(extension in Foundation):Swift.String.init(cString: Swift.UnsafePointer<Swift.Int8>) -> Swift.String",
-             "(extension in Foundation):Swift.String.init"),
+            (
+                "generic specialization <Swift.Int> of main.accumulate<A>([A]) -> A",
+                "generic specialization <Swift.Int> of main.accumulate<A>"
+            ),
+            (
+                "(extension in Foundation):Swift.String.init(cString: Swift.UnsafePointer<Swift.Int8>) -> Swift.String",
+                "(extension in Foundation):Swift.String.init"
+            ),
             ("main.Counter.value.getter : Swift.Int", "main.Counter.value.getter : Swift.Int"),
         ])
     func swiftWithoutParameters(full: String, short: String) {

@@ -97,6 +97,7 @@ struct DwarfDifferentialTests {
         let differences = try Self.differences(path: path, addresses: addresses)
         // Known, explained differences, at most a few per thousand: of several symbol-table aliases of one assembly function (`__gttf2`/`__getf2`), elfutils' choice
         //   follows table order; fpprof's is by binding and name (see SymbolTable).
-        #expect(differences.count <= 5, "\(differences.count) differ:\n\(differences.prefix(10).joined(separator: "\n"))")
+        #expect(
+            differences.count <= 5, "\(differences.count) differ:\n\(differences.prefix(10).joined(separator: "\n"))")
     }
 }

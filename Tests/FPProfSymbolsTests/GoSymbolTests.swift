@@ -43,7 +43,8 @@ struct GoSymbolTests {
             let gotFunction = normalized(function)
             if gotFunction != wantFunction || location != want.location {
                 differences.append(
-                    "0x\(String(address, radix: 16)): go \(want.function) \(want.location), fpprof \(function) \(location)")
+                    "0x\(String(address, radix: 16)): go \(want.function) \(want.location), fpprof \(function) \(location)"
+                )
             }
         }
         #expect(symbolizer.warnings.isEmpty)
@@ -54,7 +55,8 @@ struct GoSymbolTests {
     func dwarfBuild() throws {
         let path = try DwarfFixtures.go.get()
         let differences = try Self.compare(path, referencePath: path, seed: 11)
-        #expect(differences.count <= 3, "\(differences.count) differ:\n\(differences.prefix(10).joined(separator: "\n"))")
+        #expect(
+            differences.count <= 3, "\(differences.count) differ:\n\(differences.prefix(10).joined(separator: "\n"))")
     }
 
     @Test("built with -ldflags=-s -w: .gopclntab alone gives the same names and lines")
@@ -74,7 +76,8 @@ struct GoSymbolTests {
             let symbolizer = ElfSymbolizer()
             for name in ["main.mainWork", "main.withClosure", "main.main", "main.(*accumulator).add"] {
                 let symbol = try #require(reference.symbol(named: name))
-                let frames = symbolizer.frames(atVirtualAddress: VirtualAddress(symbol.address + 1), in: ModuleID(path: path))
+                let frames = symbolizer.frames(
+                    atVirtualAddress: VirtualAddress(symbol.address + 1), in: ModuleID(path: path))
                 #expect(frames.first?.function == name, "\(path)")
                 #expect(frames.last?.file?.hasSuffix("/main.go") == true)
             }

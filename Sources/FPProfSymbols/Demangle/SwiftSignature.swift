@@ -48,7 +48,8 @@ enum SwiftSignature {
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte >= 0x80
     }
 
@@ -103,7 +104,9 @@ enum SwiftSignature {
         while index < bytes.count {
             let byte = bytes[index]
             if depth == 0, byte == UInt8(ascii: " "),
-                stops.contains(where: { bytes.count - index >= $0.count && Array(bytes[index..<index + $0.count]) == $0 })
+                stops.contains(where: {
+                    bytes.count - index >= $0.count && Array(bytes[index..<index + $0.count]) == $0
+                })
             {
                 return index
             }

@@ -63,8 +63,7 @@ final class DwarfModule {
         var unitType: UInt8 = 0
         var unitDie = Dwarf_Die()
         // Invariant: dwarf_get_units hands out units and DIEs of `dwarf`, which `session` keeps alive.
-        while units.count < Int(Int32.max), dwarf_get_units(dwarf, cu, &next, &version, &unitType, &unitDie, nil) == 0
-        {
+        while units.count < Int(Int32.max), dwarf_get_units(dwarf, cu, &next, &version, &unitType, &unitDie, nil) == 0 {
             cu = next
             guard dwarf_tag(&unitDie) == DwarfTag.compileUnit else { continue }
             let index = Int32(units.count)
@@ -124,7 +123,8 @@ final class DwarfModule {
         while true {
             let inlined = scopes.isInlined[scope]
             innermostFirst.append(
-                SymbolFrame(function: name(ofScope: scope, in: scopes), isInlined: inlined, file: location.file,
+                SymbolFrame(
+                    function: name(ofScope: scope, in: scopes), isInlined: inlined, file: location.file,
                     line: location.file == nil ? nil : location.line))
             let parent = Int(scopes.parents[scope])
             guard inlined, parent >= 0, innermostFirst.count < 512 else { break }
@@ -176,7 +176,8 @@ final class DwarfModule {
         if dwarf_offdie(dwarf, scopes.dieOffsets[scope], &die) != nil {
             var attribute = Dwarf_Attribute()
             var text: UnsafePointer<CChar>? = nil
-            for code in [DwarfAttribute.mipsLinkageName, DwarfAttribute.linkageName, DwarfAttribute.name] where text == nil {
+            for code in [DwarfAttribute.mipsLinkageName, DwarfAttribute.linkageName, DwarfAttribute.name]
+            where text == nil {
                 if dwarf_attr_integrate(&die, code, &attribute) != nil {
                     text = dwarf_formstring(&attribute)
                 }
@@ -222,7 +223,9 @@ final class DwarfModule {
         var die = units[unit]
         var attribute = Dwarf_Attribute()
         var directory: String? = nil
-        if dwarf_attr(&die, DwarfAttribute.compilationDirectory, &attribute) != nil, let text = dwarf_formstring(&attribute) {
+        if dwarf_attr(&die, DwarfAttribute.compilationDirectory, &attribute) != nil,
+            let text = dwarf_formstring(&attribute)
+        {
             directory = String(cString: text)
         }
         compilationDirectories[unit] = .some(directory)

@@ -36,7 +36,9 @@ public struct PerfMapSymbols: Sendable {
         var entries: [Entry] = []
         var malformed = 0
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            if let entry = Self.parse(line) { entries.append(entry) } else if !line.allSatisfy(\.isWhitespace) {
+            if let entry = Self.parse(line) {
+                entries.append(entry)
+            } else if !line.allSatisfy(\.isWhitespace) {
                 malformed += 1
             }
         }

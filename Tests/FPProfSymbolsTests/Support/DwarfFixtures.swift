@@ -40,14 +40,20 @@ enum DwarfFixtures {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         try Tools.run(
             "swiftc",
-            ["-g", "-Onone", "-module-name", "main", "-module-cache-path", scratch, "-o", output, source + "/names.swift"])
+            [
+                "-g", "-Onone", "-module-name", "main", "-module-cache-path", scratch, "-o", output,
+                source + "/names.swift",
+            ])
     }
 
     /// `names.rs`, with frame pointers and full debug information.
     static let rust: Result<String, Tools.Failure> = build("names-rust") { output in
         try Tools.run(
             "rustc",
-            ["-C", "force-frame-pointers=yes", "-C", "debuginfo=2", "-C", "opt-level=1", "-o", output, source + "/names.rs"])
+            [
+                "-C", "force-frame-pointers=yes", "-C", "debuginfo=2", "-C", "opt-level=1", "-o", output,
+                source + "/names.rs",
+            ])
     }
 
     /// The Go program, as `go build` makes it (DWARF, symbol table, `.gopclntab`).
@@ -121,7 +127,8 @@ enum EuAddr2line {
     /// `eu-addr2line --pretty-print -f -i -C` for each address: its frames, innermost first, columns dropped and
     /// symbol versions (`@GLIBC_2.2.5`, which fpprof leaves out by design) removed.
     static func frames(path: String, addresses: [UInt64]) throws -> [[PrintedFrame]] {
-        let arguments = ["--pretty-print", "-f", "-i", "-C", "-e", path] + addresses.map { "0x" + String($0, radix: 16) }
+        let arguments =
+            ["--pretty-print", "-f", "-i", "-C", "-e", path] + addresses.map { "0x" + String($0, radix: 16) }
         var blocks: [[PrintedFrame]] = []
         for line in try Tools.run("eu-addr2line", arguments, anyStatus: true).split(separator: "\n") {
             let inlined = line.hasPrefix(" (inlined by) ")
