@@ -1,0 +1,3 @@
+module mcallbugfixture
+
+go 1.19
