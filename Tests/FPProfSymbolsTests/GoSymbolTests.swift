@@ -87,6 +87,36 @@ struct GoSymbolTests {
         }
     }
 
+    @Test("built with -ldflags=-s -w: the inline tree in .gopclntab gives the chains DWARF gives, line for line")
+    func strippedInlineChains() throws {
+        let full = try DwarfFixtures.go.get()
+        let stripped = try DwarfFixtures.goStripped.get()
+        let text = try #require(try ReferenceElf(path: full).executableSections.first { $0.name == ".text" })
+        var generator = CorruptElfTests.SplitMix(state: 13)
+        let fromDwarf = ElfSymbolizer(options: .init(demangle: .none))
+        let fromTable = ElfSymbolizer(options: .init(demangle: .none))
+        var differences: [String] = []
+        var inlined = 0
+        for _ in 0..<1000 {
+            let address = VirtualAddress(text.address + UInt64.random(in: 0..<text.size, using: &generator))
+            func normalized(_ frames: [SymbolFrame]) -> [SymbolFrame] {
+                frames.map {
+                    var frame = $0
+                    frame.function = frame.function.replacingOccurrences(
+                        of: "\\[[0-9]+\\]", with: "[...]", options: .regularExpression)
+                    return frame
+                }
+            }
+            let dwarf = normalized(fromDwarf.frames(atVirtualAddress: address, in: ModuleID(path: full)))
+            let table = normalized(fromTable.frames(atVirtualAddress: address, in: ModuleID(path: stripped)))
+            if dwarf.count > 1 { inlined += 1 }
+            if dwarf != table { differences.append("\(address): DWARF \(dwarf)\n  pclntab \(table)") }
+        }
+        #expect(inlined > 20)
+        #expect(
+            differences.count <= 3, "\(differences.count) differ:\n\(differences.prefix(5).joined(separator: "\n"))")
+    }
+
     @Test("with DWARF, Go's inlined calls form a chain: main.square in main.addSquares in main.mainWork")
     func inlineChain() throws {
         let path = try DwarfFixtures.go.get()

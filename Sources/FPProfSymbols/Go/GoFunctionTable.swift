@@ -1,14 +1,15 @@
 internal import FPProfCore
 
-/// Names and lines from a Go binary's `.gopclntab`, for Go code that DWARF does not describe: binaries built with
-/// `-ldflags=-w` or `-s -w`, and assembly functions. Names are Go's own (`runtime.goexit`, where the ELF symbol
-/// table says `runtime.goexit.abi0`), as `go tool pprof` and `go tool addr2line` show them.
+/// Names, lines and inline chains from a Go binary's `.gopclntab`, for Go code that DWARF does not describe:
+/// binaries built with `-ldflags=-w` or `-s -w`, and assembly functions. Names are Go's own (`runtime.goexit`,
+/// where the ELF symbol table says `runtime.goexit.abi0`), as `go tool pprof` and `go tool addr2line` show them.
 ///
-/// The table gives the function that holds the code and the innermost source position; the inline chain needs
-/// Go's inline-tree funcdata, which this reader does not decode, so inlined code reads as its real function at the
-/// inlined line (as `go tool addr2line` prints it).
+/// Inlined calls are expanded the way the runtime expands them in tracebacks (`GoInlineTree`): the innermost
+/// inlined function at the address's own line, then each caller at the line of its inlined call. When the inline
+/// tree cannot be found, the real function is given with the innermost line (as `go tool addr2line` prints it).
 final class GoFunctionTable {
     private let table: GoPclntab
+    private let inlineTree: GoInlineTree?
     private var names: [Int: String] = [:]
 
     /// Nil when the file has no readable Go 1.18+ `.gopclntab`.
@@ -19,22 +20,57 @@ final class GoFunctionTable {
         let text = handle.section(named: ".text")?.header.sh_addr ?? 0
         guard let table = GoPclntab(bytes: bytes, textStart: text) else { return nil }
         self.table = table
+        inlineTree = Self.readInlineTree(handle, pclntab: section.header.sh_addr, go120: table.isGo120)
     }
 
-    /// One frame for `address`, or nil when no Go function holds it.
-    func frames(at address: UInt64, inlineFrames: Bool) -> [SymbolFrame]? {
-        guard let function = table.function(containing: address) else { return nil }
-        let name: String
-        if let known = names[function.record] {
-            name = known
-        } else {
-            guard let read = table.name(of: function) else { return nil }
-            name = read
-            names[function.record] = read
+    private static func readInlineTree(_ handle: borrowing ElfHandle, pclntab: UInt64, go120: Bool) -> GoInlineTree? {
+        guard let rodata = handle.section(named: ".rodata"), let rodataBytes = handle.bytes(of: rodata) else {
+            return nil
         }
-        let location = table.location(of: address, in: function)
-        return [SymbolFrame(function: name, file: location?.file, line: location?.line)]
+        let rodataRange = rodata.header.sh_addr..<(rodata.header.sh_addr + UInt64(rodataBytes.count))
+        for name in [".noptrdata", ".data"] {
+            guard let section = handle.section(named: name), let bytes = handle.bytes(of: section),
+                let goFunc = GoInlineTree.findGoFunc(
+                    in: bytes, at: section.header.sh_addr, pclntab: pclntab, go120: go120, within: rodataRange)
+            else { continue }
+            return GoInlineTree(data: rodataBytes, dataAddress: rodata.header.sh_addr, goFunc: goFunc, go120: go120)
+        }
+        return nil
     }
 
-    var byteCount: Int { table.byteCount + names.count * 48 }
+    /// The frames for `address`, outermost first, or nil when no Go function holds it.
+    func frames(at address: UInt64, inlineFrames: Bool) -> [SymbolFrame]? {
+        guard let function = table.function(containing: address), let outerName = name(of: function) else {
+            return nil
+        }
+        var innermostFirst: [SymbolFrame] = []
+        var pc = address
+        if let inlineTree, let tree = table.funcdata(GoInlineTree.inlineTreeData, of: function) {
+            while innermostFirst.count < 256,
+                let index = table.pcdata(GoInlineTree.inlineTreeIndexTable, of: function, at: pc), index >= 0,
+                let call = inlineTree.call(tree: tree, index: index),
+                let name = table.name(atOffset: call.nameOffset)
+            {
+                let location = table.location(of: pc, in: function)
+                innermostFirst.append(
+                    SymbolFrame(function: name, isInlined: true, file: location?.file, line: location?.line))
+                let parent = function.entry &+ UInt64(UInt32(bitPattern: call.parentPC))
+                guard parent >= function.entry, parent < function.end else { break }
+                pc = parent
+            }
+        }
+        let location = table.location(of: pc, in: function)
+        innermostFirst.append(SymbolFrame(function: outerName, file: location?.file, line: location?.line))
+        let frames = Array(innermostFirst.reversed())
+        return inlineFrames ? frames : [frames[0]]
+    }
+
+    private func name(of function: GoPclntab.Function) -> String? {
+        if let known = names[function.record] { return known }
+        guard let read = table.name(of: function) else { return nil }
+        names[function.record] = read
+        return read
+    }
+
+    var byteCount: Int { table.byteCount + (inlineTree?.byteCount ?? 0) + names.count * 48 }
 }

@@ -106,6 +106,35 @@ struct GoPclntab: Sendable {
     /// Approximate bytes held.
     var byteCount: Int { bytes.count }
 
+    /// Whether the table is Go 1.20's or later layout (inline tree entries without file and line).
+    var isGo120: Bool { recordSize == 44 }
+
+    /// The `index`th PC-data table of `function` evaluated at `address` (`_PCDATA_InlTreeIndex` is 2).
+    func pcdata(_ index: Int, of function: Function, at address: UInt64) -> Int32? {
+        guard let count = u32(function.record + 28), index < Int(count),
+            let program = u32(function.record + recordSize + index * 4)
+        else { return nil }
+        return value(program: program, entry: function.entry, target: address)
+    }
+
+    /// The `index`th funcdata offset of `function` (relative to the module's `go:func.*` base); nil when absent
+    /// (`_FUNCDATA_InlTree` is 3).
+    func funcdata(_ index: Int, of function: Function) -> UInt32? {
+        guard let pcdataCount = u32(function.record + 28), function.record + recordSize - 1 < bytes.count else {
+            return nil
+        }
+        let count = Int(bytes[function.record + recordSize - 1])
+        guard index < count, let offset = u32(function.record + recordSize + Int(pcdataCount) * 4 + index * 4),
+            offset != UInt32.max
+        else { return nil }
+        return offset
+    }
+
+    /// A name from the function-name table (inline tree entries refer to names this way).
+    func name(atOffset offset: Int32) -> String? {
+        offset >= 0 ? string(at: nameTable + Int(offset)) : nil
+    }
+
     // MARK: - Decoding
 
     /// Runs the PC-value program at `program` (an offset into the value table) from `entry` and returns the value
