@@ -22,14 +22,21 @@ struct FPCheckReport {
             out += "flagged frame records: none\n"
         } else {
             out += "flagged frame records:\n"
+            // Records at different sampled addresses of the same function read the same to a user: one line each.
+            var lines: [String] = []
+            var counts: [String: Int] = [:]
             for (record, samples) in flagged {
                 var line = "  \(record.status)  \(name(record.owner, &namer))"
                 if let caller = record.caller {
                     line += "  returns into \(name(caller, &namer)) (\(location(caller, returnAddress: true)))"
                 } else {
-                    line += " (\(location(record.owner, returnAddress: false)))"
+                    line += "  in \(module(record.owner))"
                 }
-                out += line + "  \(samples) samples\n"
+                if counts[line] == nil { lines.append(line) }
+                counts[line, default: 0] += samples
+            }
+            for line in lines.sorted(by: { counts[$0]! > counts[$1]! }) {
+                out += line + "  \(counts[line]!) samples\n"
             }
         }
         let healthy = !FrameRecordReport.hasLoops(profile)
@@ -44,8 +51,11 @@ struct FPCheckReport {
 
     /// `module+0xOFFSET` of the frame; for a caller, of the return address itself (the call site is one before).
     private func location(_ packed: UInt64, returnAddress: Bool) -> String {
-        let (index, offset) = ModuleTable.unpack(packed)
-        let module = index < profile.modules.modules.count ? profile.modules.modules[index].shortName : "?"
-        return "\(module)+0x\(String(offset + (returnAddress ? 1 : 0), radix: 16))"
+        "\(module(packed))+0x\(String(ModuleTable.unpack(packed).offset + (returnAddress ? 1 : 0), radix: 16))"
+    }
+
+    private func module(_ packed: UInt64) -> String {
+        let index = ModuleTable.unpack(packed).module
+        return index < profile.modules.modules.count ? profile.modules.modules[index].shortName : "?"
     }
 }
