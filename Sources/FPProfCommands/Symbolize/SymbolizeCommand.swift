@@ -22,8 +22,10 @@ struct SymbolizeCommand: ParsableCommand {
               /src/inl.c:3                the line of that inlined call
               outer                       ... up to the real (outermost) function
               /src/inl.c:4
-            A name or location that is unknown is written ?? and ??:0. With --no-inline a block has one frame: the \
-            real function, at the line of the outermost inlined call in it.
+            A name or location that is unknown is written ?? and ??:0; an address with a line but no name is \
+            written FILE+0xOFFSET (its file offset), as profiles show it. With --no-inline a block has one frame: \
+            the real function, at the line of the outermost inlined call in it. Exit status 2: some addresses were \
+            malformed, or the file (or its DWARF) could not be read, as standard error says.
 
             Examples:
               fpprof symbolize --exe ./prog 0x401136 0x4011a0
@@ -98,7 +100,9 @@ struct SymbolizeCommand: ParsableCommand {
         output.flush()
         if stats { Self.reportStats(symbolizer: symbolizer, module: module, addresses: parsed, cold: cold) }
         for warning in symbolizer.warnings { StandardError.write("fpprof: \(warning)\n") }
-        if malformed > 0 { throw FPProfExit.partial }
+        // Malformed addresses, or a file that could not be read (or whose DWARF is damaged): some answers are
+        // missing or poorer than they should be.
+        if malformed > 0 || !symbolizer.warnings.isEmpty { throw FPProfExit.partial }
     }
 
     /// Times a second (warm) pass through the normalized API, the one a profile uses, and prints both rates.
