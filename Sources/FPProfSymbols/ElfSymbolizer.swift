@@ -110,6 +110,14 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         cache.module(module).file?.rootFileRanges ?? []
     }
 
+    /// The code of `module` the unwinder must know by address: its root functions (as `rootRanges(for:)`) and the
+    /// functions that run their callee on another stack (Go's `runtime.systemstack`, `mcall`, `morestack`,
+    /// `asmcgocall`), as file-offset ranges. Empty when the module cannot be read.
+    public func codeRanges(for module: ModuleID) -> SpecialCode {
+        guard let file = cache.module(module).file else { return SpecialCode() }
+        return SpecialCode(roots: file.rootFileRanges, stackSwitches: file.stackSwitchFileRanges)
+    }
+
     /// One message per module that could not be read, e.g. `cannot read ELF /opt/x: not an ELF file; frames in
     /// it are written x+0xOFFSET`, and per module whose DWARF is damaged.
     public var warnings: [String] { cache.warnings }

@@ -35,11 +35,20 @@ enum Fixture: String, CaseIterable, Sendable {
     case latethread
     /// Go: three goroutines, each `runtime.goexit;main.worker;main.workA|workB|workC` at 50/30/20 %.
     case goShares = "go-shares"
+    /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
+    case frameless
+    /// Go: goroutines allocating short-lived trees with GOGC=10: much of the CPU in the GC and the allocator on g0
+    /// (under runtime.systemstack) and in background mark workers.
+    case goGCHeavy = "go-gcheavy"
+    /// Go: a ring of goroutines passing a token over unbuffered channels: mostly scheduler (mcall, systemstack).
+    case goChanHeavy = "go-chanheavy"
+    /// Go: `runtime.goexit;main.worker;main.caller;main.leaf`, where the compiler gives main.leaf no frame record.
+    case goLeaf = "go-leaf"
 
     /// The executable's file name, which is also the process name (comm) in profiles.
     var executableName: String { rawValue }
 
-    var isGo: Bool { self == .goShares }
+    var isGo: Bool { [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf].contains(self) }
 
     /// The function names the fixture defines (all with a frame record; the C ones checked by FixtureTests).
     var functionNames: [String] {
@@ -51,6 +60,11 @@ enum Fixture: String, CaseIterable, Sendable {
             ["main", "healthy_work", "healthy_leaf", "cycle_phase", "cycle_caller", "cycle_callee"]
         case .latethread: ["main", "main_spin", "late_thread_work", "late_leaf"]
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
+        // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
+        case .frameless: ["main"]
+        case .goGCHeavy: ["main.main", "main.worker", "main.build", "main.check"]
+        case .goChanHeavy: ["main.main", "main.relay"]
+        case .goLeaf: ["main.main", "main.worker", "main.caller", "main.leaf"]
         }
     }
 
@@ -90,6 +104,9 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(["runtime.goexit", "main.worker", "main.workB"], share: 0.3),
                 ExpectedStack(["runtime.goexit", "main.worker", "main.workC"], share: 0.2),
             ]
+        case .frameless: [ExpectedStack(["main", "frameless_caller", "frameless_leaf"], share: nil)]
+        case .goLeaf: [ExpectedStack(["runtime.goexit", "main.worker", "main.caller", "main.leaf"], share: nil)]
+        case .goGCHeavy, .goChanHeavy: []
         }
     }
 
@@ -247,6 +264,13 @@ struct FixtureBuilder {
         "-Wall", "-Wextra",
     ]
 
+    /// gcc flags of the fixtures that need the optimizer's frameless leaves (`frameless`).
+    static let optimizedCFlags = [
+        "-O2", "-g", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-Wall", "-Wextra",
+    ]
+
+    static func cFlags(_ fixture: Fixture) -> [String] { fixture == .frameless ? optimizedCFlags : cFlags }
+
     /// Tests/Fixtures, found from this file's path.
     static var fixturesDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -269,6 +293,9 @@ struct FixtureBuilder {
     static func source(of fixture: Fixture) -> URL {
         switch fixture {
         case .goShares: fixturesDirectory.appendingPathComponent("go/shares")
+        case .goGCHeavy: fixturesDirectory.appendingPathComponent("go/gcheavy")
+        case .goChanHeavy: fixturesDirectory.appendingPathComponent("go/chanheavy")
+        case .goLeaf: fixturesDirectory.appendingPathComponent("go/leaf")
         default: fixturesDirectory.appendingPathComponent("c/\(fixture.rawValue).c")
         }
     }
@@ -286,7 +313,7 @@ struct FixtureBuilder {
     private static func build(_ fixture: Fixture) throws -> String {
         let inputs = try inputFiles(of: fixture)
         var hasher = FNV1a()
-        for flag in cFlags + pthreadFlags(fixture) { hasher.add(Array(flag.utf8) + [0]) }
+        for flag in cFlags(fixture) + pthreadFlags(fixture) { hasher.add(Array(flag.utf8) + [0]) }
         for file in inputs {
             // The full path: DWARF names the source file, so two checkouts must not share a build.
             hasher.add(Array(file.path.utf8) + [0])
@@ -333,7 +360,7 @@ struct FixtureBuilder {
             throw FixtureError(command: ["gcc"], status: nil, message: "gcc not found on PATH")
         }
         try FixtureCommand.check(
-            gcc, cFlags + pthreadFlags(fixture) + ["-o", output, source(of: fixture).path])
+            gcc, cFlags(fixture) + pthreadFlags(fixture) + ["-o", output, source(of: fixture).path])
     }
 
     private static func buildGo(_ fixture: Fixture, to output: String) throws {

@@ -18,13 +18,17 @@ struct Recording {
 
     static func run(
         target: SamplerTarget, configuration: SamplerConfiguration, duration: Double?, perThread: Bool,
-        raw: StreamingFile?, rendering: RenderOptions = RenderOptions()
+        raw: StreamingFile?, rendering: RenderOptions = RenderOptions(), symbols: SymbolSettings = SymbolSettings()
     ) async throws -> Recording {
-        let symbolizer = ElfSymbolizer()
+        let symbolizer = ElfSymbolizer(options: symbols.options)
+        let kernelSymbols = try symbols.kernelSymbols()
+        var configuration = configuration
+        configuration.includeKernelCallchain = symbols.kernel
         let session = try SamplingSession(configuration: configuration, target: target)
         var builder = try ProfileBuilder(
-            format: session.format, options: .init(perThread: perThread || rendering.format.needsThreadKeys),
-            rootRanges: { symbolizer.rootRanges(for: $0) })
+            format: session.format,
+            options: .init(perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel),
+            codeRanges: { symbolizer.codeRanges(for: $0) })
         raw?.write(
             Capture.encodeHeader(
                 CaptureHeader(
@@ -71,14 +75,20 @@ struct Recording {
         }
 
         let profile = builder.finish()
-        var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
         let metadata = ProfileMetadata(
             event: session.eventKind.rawValue, frequency: configuration.frequency,
             startNanos: Int64(startedAt.timeIntervalSince1970 * 1e9),
             durationNanos: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let output: [UInt8]
         do {
-            output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+            if let kernelSymbols {
+                var namer = FrameNamer(
+                    symbolizer: KernelAwareSymbolizer(base: symbolizer, kernel: kernelSymbols), modules: profile.modules)
+                output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+            } else {
+                var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
+                output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+            }
         } catch {
             throw UserFacingError(message: error.description)
         }

@@ -75,6 +75,14 @@ public struct ElfFile: Sendable {
         }
     }
 
+    /// Where in the file the functions that run their callee on another stack lie (see `StackSwitchFrames`),
+    /// ascending.
+    public var stackSwitchFileRanges: [Range<FileOffset>] {
+        symbols.stackSwitchRanges.compactMap { segments.fileOffsets(forVirtualRange: $0) }.map {
+            FileOffset($0.lowerBound)..<FileOffset($0.upperBound)
+        }
+    }
+
     /// The index into `symbols` of the entry covering the byte at file offset `offset`: the one lookup of the hot
     /// path, shared by naming and root detection.
     func symbolIndex(atFileOffset offset: FileOffset) -> Int? {

@@ -19,3 +19,29 @@ enum RootFrames {
         names.contains(name) || prefixes.contains { name.hasPrefix($0) }
     }
 }
+
+/// The functions that run their callee on another stack than their own caller's: Go's switches from a goroutine
+/// to the thread's g0 stack (Go 1.17+ asm_amd64.s and asm_arm64.s). None of them pushes a frame record (each is
+/// `$0` assembly), so the callee's record holds the goroutine's BP and a return address into the switch: the next
+/// record lies on the goroutine's stack, which may be anywhere, and the unwinder allows that one downward step.
+///
+/// - `systemstack`: runs `fn` on g0 and returns (GC, allocation slow paths, ...).
+/// - `mcall`: runs `fn(g)` on g0, never returns (gopark, Gosched, goexit1). Go 1.19 leaves the goroutine's BP in
+///   place, so `fn`'s record continues into the goroutine's frames.
+/// - `morestack` (and `morestack_noctxt`, which jumps into it): runs `newstack` on g0 from a function's prologue.
+/// - `asmcgocall`: runs a C function on g0 (cgo calls, and the runtime's own libc calls where it makes them).
+///
+/// `systemstack_switch` is not one: it is a fake PC the scheduler leaves in `g.sched` for tracebacks, never on a
+/// frame-pointer chain.
+enum StackSwitchFrames {
+    static let names: Set<String> = [
+        "runtime.systemstack", "runtime.systemstack.abi0",
+        "runtime.mcall", "runtime.mcall.abi0",
+        "runtime.morestack", "runtime.morestack.abi0",
+        "runtime.morestack_noctxt", "runtime.morestack_noctxt.abi0",
+        "runtime.asmcgocall", "runtime.asmcgocall.abi0",
+    ]
+
+    /// Whether a (version-free) symbol name is a stack switch.
+    static func isSwitch(_ name: String) -> Bool { names.contains(name) }
+}

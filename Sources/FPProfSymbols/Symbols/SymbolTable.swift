@@ -18,6 +18,8 @@ struct SymbolTable: Sendable {
     let names: [String]
     /// Per name: whether it is one where stacks end (see `RootFrames`).
     private let rootNames: [Bool]
+    /// Per name: whether it runs its callee on another stack (see `StackSwitchFrames`).
+    private let switchNames: [Bool]
 
     var count: Int { ranges.count }
     /// Approximate bytes held, for the symbol memory budget.
@@ -72,6 +74,7 @@ struct SymbolTable: Sendable {
         nameIndexes = kept.map(\.name)
         self.names = names
         rootNames = names.map(RootFrames.isRoot)
+        switchNames = names.map(StackSwitchFrames.isSwitch)
         byteCount = kept.count * 28 + names.reduce(0) { $0 + $1.utf8.count + 17 }
     }
 
@@ -85,6 +88,13 @@ struct SymbolTable: Sendable {
     /// The ranges of the entries whose names end stacks, ascending.
     var rootRanges: [Range<UInt64>] {
         (0..<count).filter(isRoot).map { ranges.starts[$0]..<ranges.ends[$0] }
+    }
+
+    func isStackSwitch(_ index: Int) -> Bool { switchNames[Int(nameIndexes[index])] }
+
+    /// The ranges of the entries whose names switch stacks, ascending.
+    var stackSwitchRanges: [Range<UInt64>] {
+        (0..<count).filter(isStackSwitch).map { ranges.starts[$0]..<ranges.ends[$0] }
     }
 
     /// The entry covering `address`, for tests and diagnostics.

@@ -1,0 +1,3 @@
+module chanheavyfixture
+
+go 1.19

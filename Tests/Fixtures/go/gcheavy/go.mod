@@ -1,0 +1,3 @@
+module gcheavyfixture
+
+go 1.19

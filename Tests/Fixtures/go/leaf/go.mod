@@ -1,0 +1,3 @@
+module leaffixture
+
+go 1.19
