@@ -18,6 +18,7 @@ struct FPCheckCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var symbols: SymbolOptions
 
     @Option(help: "Also write the flagged stacks, folded, to this file.")
     var folded: String?
@@ -27,9 +28,9 @@ struct FPCheckCommand: AsyncParsableCommand {
             if let folded { try AtomicFile.checkWritable(folded) }
             let recording = try await Recording.run(
                 target: target.target, configuration: sampling.configuration, duration: target.duration,
-                perThread: false, raw: nil)
+                perThread: false, raw: nil, symbols: symbols.settings)
             let profile = recording.profile
-            var namer = FrameNamer(symbolizer: ElfSymbolizer(), modules: profile.modules)
+            var namer = FrameNamer(symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)
             let report = FPCheckReport(
                 profile: profile, event: recording.event, frequency: sampling.frequency)
             FileHandle.standardOutput.write(Data(report.text(namer: &namer).utf8))

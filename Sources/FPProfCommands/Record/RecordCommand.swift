@@ -27,6 +27,7 @@ struct RecordCommand: AsyncParsableCommand {
     var output: String?
 
     @OptionGroup var rendering: OutputOptions
+    @OptionGroup var symbols: SymbolOptions
 
     @Flag(help: "Add each thread's name and tid as a frame after the process name.")
     var perThread = false
@@ -43,7 +44,8 @@ struct RecordCommand: AsyncParsableCommand {
             do {
                 recording = try await Recording.run(
                     target: target.target, configuration: sampling.configuration, duration: target.duration,
-                    perThread: perThread, raw: rawFile, rendering: rendering.renderOptions(output: output))
+                    perThread: perThread, raw: rawFile, rendering: rendering.renderOptions(output: output),
+                    symbols: symbols.settings)
             } catch {
                 rawFile?.abandon()
                 throw error

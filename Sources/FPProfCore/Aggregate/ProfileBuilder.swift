@@ -6,9 +6,12 @@ public struct ProfileBuilder {
         /// Split stacks by thread (adds a `name/tid` frame after the process name in folded output).
         public var perThread: Bool
         public var maxDepth: Int
-        public init(perThread: Bool = false, maxDepth: Int = 2048) {
+        /// Put the kernel's part of the callchain below the user frames (the sampler must have asked for it).
+        public var kernel: Bool
+        public init(perThread: Bool = false, maxDepth: Int = 2048, kernel: Bool = false) {
             self.perThread = perThread
             self.maxDepth = maxDepth
+            self.kernel = kernel
         }
     }
 
@@ -141,6 +144,33 @@ public struct ProfileBuilder {
         }
     }
 
+    private var kernelModule: Int?
+
+    /// The kernel frames of the callchain (after PERF_CONTEXT_KERNEL), leaf first, go before the user frames.
+    private mutating func prependKernelFrames(_ chain: WordWindow) {
+        var kernelFrames: [UInt64] = []
+        var inKernel = false
+        for word in chain {
+            if CallchainContext.isMarker(word) {
+                inKernel = word == CallchainContext.kernel
+                continue
+            }
+            guard inKernel else { continue }
+            let address = kernelFrames.isEmpty ? word : word &- 1
+            kernelFrames.append(address)
+        }
+        guard !kernelFrames.isEmpty else { return }
+        let module: Int
+        if let k = kernelModule {
+            module = k
+        } else {
+            module = table.internModule(ModuleID(path: ModuleTable.kernelPath))
+            kernelModule = module
+        }
+        frames.insert(
+            contentsOf: kernelFrames.map { ModuleTable.pack(module: module, offset: $0) }, at: 0)
+    }
+
     private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
         guard let entryFrames, let m = map.index(of: ip) else { return .framePointer }
         let mapping = map.mappings[m]
@@ -228,6 +258,8 @@ public struct ProfileBuilder {
                 frames[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
             }
         }
+
+        if options.kernel, let chain = s.callchain { prependKernelFrames(chain) }
 
         key.pid = pid
         key.status = status

@@ -21,6 +21,12 @@ public struct ModuleTable: Sendable {
         return i
     }
 
+    /// The kernel's module: its frames carry the absolute address in the low 48 bits; the high 16 bits of a
+    /// kernel address are all ones and are put back by `kernelAddress(_:)`.
+    public static let kernelPath = "[kernel.kallsyms]"
+
+    @inlinable public static func kernelAddress(_ offset: UInt64) -> UInt64 { offset | ~offsetMask }
+
     @inlinable public static func pack(module: Int, offset: UInt64) -> UInt64 {
         UInt64(truncatingIfNeeded: module) << offsetBits | (offset & offsetMask)
     }

@@ -80,6 +80,9 @@ public struct ProcessTable {
         }
     }
 
+    /// Interns a module that has no mapping of its own (the kernel).
+    public mutating func internModule(_ module: ModuleID) -> Int { modules.intern(module) }
+
     public mutating func noteSample(tid: ThreadID, pid: ProcessID) {
         threadsSeen.insert(tid)
         if processOfThread[tid] == nil { processOfThread[tid] = pid }

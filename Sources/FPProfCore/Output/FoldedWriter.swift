@@ -30,7 +30,7 @@ public struct FoldedWriter {
             if let marker = key.status.marker { parts.append(marker) }
             for packed in key.frames.reversed() {
                 for f in namer.frames(for: packed) {
-                    parts.append(Self.clean(f.function) + (f.isInlined ? "_[i]" : ""))
+                    parts.append(Self.clean(f.function) + (f.isKernel ? "_[k]" : f.isInlined ? "_[i]" : ""))
                 }
             }
             counts[parts.joined(separator: ";"), default: 0] += weight.samples

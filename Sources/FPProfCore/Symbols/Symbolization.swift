@@ -45,12 +45,17 @@ public struct NormalizedAddress: Hashable, Sendable {
 public struct SymbolFrame: Hashable, Sendable {
     public var function: String
     public var isInlined: Bool
+    /// A kernel function (from the kernel's part of the callchain), written `name_[k]` in folded output.
+    public var isKernel: Bool
     public var file: String?
     public var line: Int?
 
-    public init(function: String, isInlined: Bool = false, file: String? = nil, line: Int? = nil) {
+    public init(
+        function: String, isInlined: Bool = false, file: String? = nil, line: Int? = nil, isKernel: Bool = false
+    ) {
         self.function = function
         self.isInlined = isInlined
+        self.isKernel = isKernel
         self.file = file
         self.line = line
     }

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// What DWARF and the kernel add to a live profile: inlined frames marked `_[i]`, kernel frames `_[k]`.
+@Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open needs root here"))
+struct SymbolizedRecordTests {
+    /// Builds Tests/Fixtures/c/inlined.c at -O2, where gcc inlines helper_b into helper_a into outer_work.
+    static func inlinedFixture() throws -> String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/c/inlined.c").path
+        let output = NSTemporaryDirectory() + "fpprof-inlined-\(getpid())"
+        _ = try FixtureCommand.check(
+            "/usr/bin/gcc", ["-O2", "-g", "-fno-omit-frame-pointer", "-o", output, source])
+        return output
+    }
+
+    @Test func inlinedFramesAreMarkedAndInOrder() throws {
+        let path = try Self.inlinedFixture()
+        defer { unlink(path) }
+        let (folded, _) = try FPProf.record(["-F", "999", "--", path, "2"])
+        let inlined = folded.count { $0.text.contains(";outer_work;helper_a_[i];helper_b_[i]") }
+        #expect(Double(inlined) > 0.8 * Double(folded.total), "\(inlined) of \(folded.total)")
+        let (plain, _) = try FPProf.record(["-F", "999", "--no-inline", "--", path, "1"])
+        #expect(plain.count { $0.text.contains("_[i]") } == 0)
+        #expect(Double(plain.count { $0.frames.last == "outer_work" }) > 0.8 * Double(plain.total))
+    }
+
+    @Test func kernelFramesWithKernelFlag() throws {
+        let (folded, _) = try FPProf.record([
+            "-F", "999", "--kernel", "--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64k", "count=50000",
+        ])
+        let kernel = folded.count { $0.frames.contains("ksys_write_[k]") || $0.frames.contains("ksys_read_[k]") }
+        #expect(Double(kernel) > 0.5 * Double(folded.total), "\(kernel) of \(folded.total)")
+        // Kernel frames sit below (after) every user frame.
+        for line in folded.lines {
+            guard let first = line.frames.firstIndex(where: { $0.hasSuffix("_[k]") }) else { continue }
+            #expect(line.frames[first...].allSatisfy { $0.hasSuffix("_[k]") }, "\(line.text)")
+        }
+    }
+}
