@@ -38,3 +38,43 @@ struct SymbolizedRecordTests {
         }
     }
 }
+
+/// Binaries a profiler cannot open by the path the process saw.
+@Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open and mount namespaces need root here"))
+struct HiddenBinaryTests {
+    static let expected = [["main", "path_a", "a1", "leaf_a"], ["main", "path_b", "leaf_b"]]
+
+    /// The executable is deleted after it started: its frames still have names (through /proc/PID/map_files).
+    @Test func deletedExecutableSymbolizes() throws {
+        let copy = NSTemporaryDirectory() + "fpprof-deleted-\(getpid())"
+        try FileManager.default.copyItem(atPath: try FixtureBuilder.path(for: .shares), toPath: copy)
+        let (folded, _) = try FPProf.record(["-F", "999", "--", "/bin/sh", "-c", "(sleep 0.3; rm -f \(copy)) & exec \(copy) 2"])
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        for stack in Self.expected {
+            #expect(folded.count(endingWith: stack) > 0, "\(stack)")
+        }
+    }
+
+    /// A process in its own mount namespace runs a binary only visible inside it: reached through /proc/PID/root.
+    @Test(.enabled(if: FixtureCommand.which("unshare") != nil, "needs util-linux unshare"))
+    func binaryInAnotherMountNamespaceSymbolizes() throws {
+        let fixture = try FixtureBuilder.path(for: .shares)
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: FixtureCommand.which("unshare")!)
+        target.arguments = [
+            "-m", "--propagation", "private", "/bin/sh", "-c",
+            "mkdir -p /mnt/fpprof-ns && mount -t tmpfs none /mnt/fpprof-ns && cp \(fixture) /mnt/fpprof-ns/hidden && exec /mnt/fpprof-ns/hidden 0",
+        ]
+        try target.run()
+        defer {
+            kill(target.processIdentifier, SIGKILL)
+            target.waitUntilExit()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(!FileManager.default.fileExists(atPath: "/mnt/fpprof-ns/hidden"), "the binary must be invisible outside")
+        let (folded, _) = try FPProf.record(["-F", "999", "--pid", "\(target.processIdentifier)", "--duration", "1.5"])
+        for stack in Self.expected {
+            #expect(folded.count(endingWith: stack) > 0, "\(stack)")
+        }
+    }
+}
