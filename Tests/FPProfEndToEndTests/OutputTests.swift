@@ -250,6 +250,15 @@ struct OutputTests {
         #expect(!folded.lines.flatMap(\.frames).contains("leaf_a"))
         let warnings = r.stderr.split(separator: "\n").filter { $0.contains("warning") && $0.contains("shares-gone") }
         #expect(warnings.count == 1, "\(r.stderr)")
+
+        // A copy of the machine's files under --symfs (the binary kept elsewhere, /usr linked) names them again.
+        let symfs = directory + "/symfs"
+        try FileManager.default.createDirectory(atPath: symfs + directory, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: symfs + "/usr", withDestinationPath: "/usr")
+        try FileManager.default.copyItem(atPath: try FixtureBuilder.path(for: .shares), toPath: symfs + copy)
+        let named = try FPProf.run(["report", capture, "--symfs", symfs])
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(named.stdout == (try String(contentsOfFile: directory + "/live.folded", encoding: .utf8)))
     }
 
     static func keep(_ path: String, as name: String) {
