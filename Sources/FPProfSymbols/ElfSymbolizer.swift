@@ -118,6 +118,15 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         return SpecialCode(roots: file.rootFileRanges, stackSwitches: file.stackSwitchFileRanges)
     }
 
+    /// Where the return address of the function running at `address` is, for the first frame of a stack walk:
+    /// `.returnAddressAtSP(offset:)` where that function has no frame record in place there (a frameless leaf, a
+    /// prologue or epilogue), from the file's CFI (`.eh_frame`, `.debug_frame`) or, for Go code, `.gopclntab`'s SP
+    /// deltas; `.framePointer` where its record is in place, or when nothing is known (conservative). Cached per
+    /// address.
+    public func entryFrame(for address: NormalizedAddress) -> EntryFrame {
+        cache.module(address.module).entryFrame(at: address.offset)
+    }
+
     /// One message per module that could not be read, e.g. `cannot read ELF /opt/x: not an ELF file; frames in
     /// it are written x+0xOFFSET`, and per module whose DWARF is damaged.
     public var warnings: [String] { cache.warnings }

@@ -42,7 +42,7 @@ enum Fixture: String, CaseIterable, Sendable {
     case goGCHeavy = "go-gcheavy"
     /// Go: a ring of goroutines passing a token over unbuffered channels: mostly scheduler (mcall, systemstack).
     case goChanHeavy = "go-chanheavy"
-    /// Go: `runtime.goexit;main.worker;main.caller;main.leaf`, where the compiler gives main.leaf no frame record.
+    /// Go: `runtime.goexit;main.main.func1;main.worker;main.caller;main.leaf`, where the compiler gives main.leaf no frame record.
     case goLeaf = "go-leaf"
 
     /// The executable's file name, which is also the process name (comm) in profiles.
@@ -105,7 +105,8 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(["runtime.goexit", "main.worker", "main.workC"], share: 0.2),
             ]
         case .frameless: [ExpectedStack(["main", "frameless_caller", "frameless_leaf"], share: nil)]
-        case .goLeaf: [ExpectedStack(["runtime.goexit", "main.worker", "main.caller", "main.leaf"], share: nil)]
+        case .goLeaf:
+            [ExpectedStack(["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)]
         case .goGCHeavy, .goChanHeavy: []
         }
     }

@@ -29,6 +29,7 @@ struct Recording {
             format: session.format,
             options: .init(perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel),
             codeRanges: { symbolizer.codeRanges(for: $0) })
+        builder.entryFrames = { symbolizer.entryFrame(for: $0) }
         raw?.write(
             Capture.encodeHeader(
                 CaptureHeader(

@@ -39,23 +39,35 @@ public struct FramePointerUnwinder: Sendable {
     ) -> UnwindStatus {
         frames.append(ip)
         scratch.removeAll(keepingCapacity: true)
-        if case .root = code.classify(ip) { return .complete }
+        var bp = bp
+        var switches = 0
+        // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.
+        var floor = sp
+        switch code.classify(ip) {
+        case .root: return .complete
+        case .stackSwitch:
+            // Sampled inside the switch itself: SP may already be on the new stack while BP is the old one's.
+            floor = 0
+            switches = 1
+        case .code, .none: break
+        }
         if case .returnAddressAtSP(let offset) = entry, let ret = memory.word(at: sp &+ UInt64(offset)) {
             switch code.classify(ret) {
             case .root:
                 frames.append(ret)
                 return .complete
-            case .code, .stackSwitch:
+            case .stackSwitch:
+                // Called by a switch (the callee of `mcall`, before its prologue): BP is the old stack's.
+                frames.append(ret)
+                floor = 0
+                switches = max(switches, 1)
+            case .code:
                 frames.append(ret)
             case .none:
                 // The rule did not hold here (hand-written code, a stale table): walk from BP alone.
                 break
             }
         }
-        var bp = bp
-        var switches = 0
-        // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.
-        var floor = sp
         while true {
             if bp == 0 { return .complete }
             if bp & 7 != 0 || bp < floor { return .badFrame }

@@ -19,6 +19,9 @@ final class LoadedModule {
     private var answerBytes = 0
     private var dwarf: SourceState<DwarfModule> = .unopened
     private var go: SourceState<GoFunctionTable> = .unopened
+    private var callFrames: SourceState<CallFrameTable> = .unopened
+    /// Entry-frame answers by file offset (see `entryFrame(at:)`).
+    private var entryAnswers: [UInt64: EntryFrame] = [:]
     /// When the symbolizer last used this module (its own counter), for releasing the least recently used first.
     var lastUse: UInt64 = 0
     /// A message for the symbolizer's warnings, once: DWARF that libdw could not read.
@@ -108,6 +111,34 @@ final class LoadedModule {
         }
     }
 
+    /// Where the return address of the function running at `offset` is: from Go's `.gopclntab` for Go code, else
+    /// from the file's CFI; `.framePointer` (the frame record is in place) when neither knows.
+    func entryFrame(at offset: FileOffset) -> EntryFrame {
+        if let known = entryAnswers[offset.rawValue] { return known }
+        var answer = EntryFrame.framePointer
+        if let file, let address = file.segments.virtualAddress(forFileOffset: offset.rawValue) {
+            if let go = openGo(file), let rule = go.entryFrame(at: address) {
+                answer = rule
+            } else if let table = openCallFrames(file), let rule = table.entryFrame(at: address) {
+                answer = rule
+            }
+        }
+        if entryAnswers.count >= settings.answersPerModule { entryAnswers.removeAll() }
+        entryAnswers[offset.rawValue] = answer
+        return answer
+    }
+
+    private func openCallFrames(_ file: ElfFile) -> CallFrameTable? {
+        switch callFrames {
+        case .open(let table): return table
+        case .absent: return nil
+        case .unopened:
+            let table = CallFrameTable(path: file.path)
+            callFrames = table.map { .open($0) } ?? .absent
+            return table
+        }
+    }
+
     /// Whether the symbol covering `offset` is one where stacks end. Uncached: it is one binary search and no
     /// allocation, cheaper than a dictionary insert.
     func isRoot(at offset: FileOffset) -> Bool {
@@ -119,7 +150,7 @@ final class LoadedModule {
     /// Go's function table and the answer cache. Mapped file bytes are not counted: the kernel shares and
     /// reclaims them.
     var byteCount: Int {
-        var total = answerBytes + (file?.symbols.byteCount ?? 0)
+        var total = answerBytes + (file?.symbols.byteCount ?? 0) + entryAnswers.count * 32
         if case .open(let dwarf) = dwarf { total += dwarf.byteCount }
         if case .open(let go) = go { total += go.byteCount }
         return total
@@ -134,6 +165,7 @@ final class LoadedModule {
         }
         answers.removeAll()
         answerBytes = 0
+        entryAnswers.removeAll()
     }
 }
 

@@ -11,6 +11,9 @@ final class GoFunctionTable {
     private let table: GoPclntab
     private let inlineTree: GoInlineTree?
     private var names: [Int: String] = [:]
+    private let path: String
+    /// Read on the first entry-frame question: `.text`'s bytes (prologues and epilogues).
+    private var entryFrames: GoEntryFrames??
 
     /// Nil when the file has no readable Go 1.18+ `.gopclntab`.
     init?(file: ElfFile) {
@@ -20,6 +23,7 @@ final class GoFunctionTable {
         let text = handle.section(named: ".text")?.header.sh_addr ?? 0
         guard let table = GoPclntab(bytes: bytes, textStart: text) else { return nil }
         self.table = table
+        path = file.path
         inlineTree = Self.readInlineTree(handle, pclntab: section.header.sh_addr, go120: table.isGo120)
     }
 
@@ -65,6 +69,23 @@ final class GoFunctionTable {
         return inlineFrames ? frames : [frames[0]]
     }
 
+    /// Where the return address of the Go function running at `address` is (see `GoEntryFrames`); nil when no Go
+    /// function holds `address`.
+    func entryFrame(at address: UInt64) -> EntryFrame? {
+        if entryFrames == nil {
+            var loaded: GoEntryFrames? = nil
+            if let handle = try? ElfHandle(path: path), let section = handle.section(named: ".text"),
+                let bytes = handle.bytes(of: section)
+            {
+                loaded = GoEntryFrames(table: table, text: bytes, textAddress: section.header.sh_addr)
+            }
+            entryFrames = .some(loaded)
+        }
+        guard let function = table.function(containing: address) else { return nil }
+        guard case .some(.some(let rules)) = entryFrames else { return .framePointer }
+        return rules.entryFrame(at: address, name: name(of: function))
+    }
+
     private func name(of function: GoPclntab.Function) -> String? {
         if let known = names[function.record] { return known }
         guard let read = table.name(of: function) else { return nil }
@@ -72,5 +93,9 @@ final class GoFunctionTable {
         return read
     }
 
-    var byteCount: Int { table.byteCount + (inlineTree?.byteCount ?? 0) + names.count * 48 }
+    var byteCount: Int {
+        var text = 0
+        if case .some(.some(let rules)) = entryFrames { text = rules.text.count }
+        return table.byteCount + (inlineTree?.byteCount ?? 0) + names.count * 48 + text
+    }
 }

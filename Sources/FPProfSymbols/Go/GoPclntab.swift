@@ -130,6 +130,34 @@ struct GoPclntab: Sendable {
         return offset
     }
 
+    /// How far SP lies below its value at `function`'s entry (the return address) when `address` runs, in bytes:
+    /// the `pcsp` table the runtime's tracebacks use. Nil when the table does not cover `address`.
+    func spDelta(of function: Function, at address: UInt64) -> Int32? {
+        guard let program = u32(function.record + 16) else { return nil }
+        return value(program: program, entry: function.entry, target: address)
+    }
+
+    /// The runs of the `pcsp` table of `function`: each `(end, delta)` holds from the previous run's end (the
+    /// entry for the first) up to `end`. Nil when the table is damaged.
+    func spDeltaRuns(of function: Function) -> [(end: UInt64, delta: Int32)]? {
+        guard let program = u32(function.record + 16), program != 0 else { return nil }
+        var cursor = valueTable + Int(program)
+        var value: Int32 = -1
+        var pc = function.entry
+        var runs: [(end: UInt64, delta: Int32)] = []
+        while runs.count < 1 << 16 {
+            guard let delta = varint(&cursor) else { return nil }
+            if delta == 0 && !runs.isEmpty { return runs }
+            let signed = delta & 1 != 0 ? ~(delta >> 1) : delta >> 1
+            value = value &+ Int32(truncatingIfNeeded: signed)
+            guard let step = varint(&cursor) else { return nil }
+            pc = pc &+ step &* quantum
+            runs.append((pc, value))
+            if pc >= function.end { return runs }
+        }
+        return nil
+    }
+
     /// A name from the function-name table (inline tree entries refer to names this way).
     func name(atOffset offset: Int32) -> String? {
         offset >= 0 ? string(at: nameTable + Int(offset)) : nil
