@@ -28,7 +28,17 @@ struct SamplingOptions: ParsableArguments {
         c.frequency = frequency
         c.stackSize = stackSize
         c.event = event
+        c.ringPages = Self.ringPages(frequency: frequency, stackSize: stackSize)
         return c
+    }
+
+    /// Ring pages per CPU to hold a quarter second of samples, so a reader delayed by a busy machine loses
+    /// nothing: a power of two between 128 (512 KiB, perf's default) and 2048 (8 MiB).
+    static func ringPages(frequency: Int, stackSize: Int) -> Int {
+        let bytes = frequency * (stackSize + 512) / 4
+        var pages = 128
+        while pages < 2048 && pages * 4096 < bytes { pages *= 2 }
+        return pages
     }
 }
 
