@@ -20,7 +20,8 @@ struct OutputTests {
         let record = try FPProf.run(
             ["record", "-F", "499", "-o", output, "--raw", capture] + extra
                 + ["--", try FixtureBuilder.path(for: fixture), seconds])
-        guard record.status == 0 else {
+        // 2 (partial: the kernel dropped records on a busy machine) still writes both files.
+        guard record.status == 0 || record.status == 2 else {
             throw FixtureError(command: ["fpprof", "record"], status: record.status, message: record.stderr)
         }
         let folded = FPProf.temporaryPath("folded")
@@ -41,7 +42,8 @@ struct OutputTests {
         defer { unlink(profile) }
         let (capture, folded, _) = try recordWithCapture(.shares, output: profile)
         defer { unlink(capture) }
-        #expect(folded.total > 500)
+        // Both sides come from the same capture, so a busy machine's lower total does not weaken the comparison.
+        #expect(folded.total > 150)
 
         for index in ["samples", "cpu"] {
             let top = try GoPprof.run(["-top", "-nodecount=200", "-sample_index=\(index)", profile])
@@ -103,17 +105,23 @@ struct OutputTests {
         #expect(folded.stdout.contains(";outer;mix_[i] "), "\(folded.stdout)")
     }
 
-    /// `report` of a raw capture writes the live run's folded output, byte for byte; with --per-thread too.
-    @Test(arguments: [[], ["--per-thread"]])
-    func reportOfCaptureIsByteIdenticalToTheLiveRun(extra: [String]) throws {
+    /// `report` of a raw capture writes the live run's folded output, byte for byte: with a broken chain, per
+    /// thread, for Go (stack switches, entry frames), with kernel frames and without inline frames, as long as
+    /// `report` is given the same naming options.
+    @Test(arguments: [
+        (Fixture.fploop, [String]()), (.fploop, ["--per-thread"]), (.goShares, []), (.shares, ["--kernel"]),
+        (.shares, ["--no-inline", "--demangle", "none"]),
+    ])
+    func reportOfCaptureIsByteIdenticalToTheLiveRun(fixture: Fixture, extra: [String]) throws {
         let live = FPProf.temporaryPath("folded")
         defer { unlink(live) }
         let capture = FPProf.temporaryPath("fpc")
         defer { unlink(capture) }
         let record = try FPProf.run(
             ["record", "-F", "499", "-o", live, "--raw", capture] + extra
-                + ["--", try FixtureBuilder.path(for: .fploop), "1.5"])
-        #expect(record.status == 0, "\(record.stderr)")
+                + ["--", try FixtureBuilder.path(for: fixture), "1.5"])
+        // 2 (partial: records dropped on a busy machine) still writes the capture and the profile.
+        #expect(record.status == 0 || record.status == 2, "\(record.stderr)")
         let again = FPProf.temporaryPath("folded")
         defer { unlink(again) }
         let report = try FPProf.run(["report", capture, "-o", again] + extra)
@@ -240,7 +248,7 @@ struct OutputTests {
         let record = try FPProf.run([
             "record", "-F", "499", "--raw", capture, "-o", directory + "/live.folded", "--", copy, "1",
         ])
-        #expect(record.status == 0, "\(record.stderr)")
+        #expect(record.status == 0 || record.status == 2, "\(record.stderr)")
         try FileManager.default.removeItem(atPath: copy)
         let r = try FPProf.run(["report", capture])
         #expect(r.status == 0, "\(r.stderr)")

@@ -25,11 +25,9 @@ struct Recording {
         var configuration = configuration
         configuration.includeKernelCallchain = symbols.kernel
         let session = try SamplingSession(configuration: configuration, target: target)
-        var builder = try ProfileBuilder(
-            format: session.format,
-            options: .init(perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel),
-            codeRanges: { symbolizer.codeRanges(for: $0) })
-        builder.entryFrames = { symbolizer.entryFrame(for: $0) }
+        var builder = try PipelineSetup.builder(
+            format: session.format, perThread: perThread, rendering: rendering, symbols: symbols,
+            symbolizer: symbolizer)
         raw?.write(
             Capture.encodeHeader(
                 CaptureHeader(
@@ -80,19 +78,8 @@ struct Recording {
             event: session.eventKind.rawValue, frequency: configuration.frequency,
             startNanos: Int64(startedAt.timeIntervalSince1970 * 1e9),
             durationNanos: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        let output: [UInt8]
-        do {
-            if let kernelSymbols {
-                var namer = FrameNamer(
-                    symbolizer: KernelAwareSymbolizer(base: symbolizer, kernel: kernelSymbols), modules: profile.modules)
-                output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
-            } else {
-                var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
-                output = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
-            }
-        } catch {
-            throw UserFacingError(message: error.description)
-        }
+        let output = try PipelineSetup.render(
+            profile, symbolizer: symbolizer, kernelSymbols: kernelSymbols, metadata: metadata, rendering: rendering)
         let stats = session.stats
         var summary = Summary(
             stats: profile.stats, event: session.eventKind.rawValue, frequency: configuration.frequency,

@@ -8,20 +8,23 @@ import Foundation
 /// `symfs` reads them from a copy of another machine's files instead (build-ids still have to match).
 enum CaptureReplay {
     static func render(
-        _ bytes: [UInt8], name: String, perThread: Bool, symfs: String? = nil, options: RenderOptions,
-        modificationTime: Date?
+        _ bytes: [UInt8], name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
+        options: RenderOptions, modificationTime: Date?
     ) throws(UserFacingError) -> Rendered {
         let header: CaptureHeader
         let chunks: [ArraySlice<UInt8>]
         do { (header, chunks) = try Capture.decode(bytes) } catch {
             throw UserFacingError(message: "\(name): \(error.description)")
         }
-        let symbolizer = ElfSymbolizer(options: .init(rootPrefix: symfs))
+        var symbolizerOptions = symbols.options
+        symbolizerOptions.rootPrefix = symfs
+        let symbolizer = ElfSymbolizer(options: symbolizerOptions)
+        let kernelSymbols = try symbols.kernelSymbols()
         var builder: ProfileBuilder
         do {
-            builder = try ProfileBuilder(
-                format: header.format, options: .init(perThread: perThread || options.format.needsThreadKeys),
-                rootRanges: { symbolizer.rootRanges(for: $0) })
+            builder = try PipelineSetup.builder(
+                format: header.format, perThread: perThread, rendering: options, symbols: symbols,
+                symbolizer: symbolizer)
         } catch {
             throw UserFacingError(
                 message: "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
@@ -52,12 +55,8 @@ enum CaptureReplay {
         }
         metadata.comments.append("re-rendered from a raw capture by fpprof report")
 
-        var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
-        do {
-            result.bytes = try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: options)
-        } catch {
-            throw UserFacingError(message: error.description)
-        }
+        result.bytes = try PipelineSetup.render(
+            profile, symbolizer: symbolizer, kernelSymbols: kernelSymbols, metadata: metadata, rendering: options)
         result.warnings = symbolizer.warnings + result.warnings
         return result
     }

@@ -13,7 +13,8 @@ struct ReportCommand: ParsableCommand {
             A raw capture (from `fpprof record --raw FILE`) is replayed through the same pipeline as the live \
             recording and symbolized again from the binaries on this machine, matched by build-id: its folded \
             output is the live run's, byte for byte, as long as the binaries are the same. A binary that is \
-            missing or changed gives module+0xOFFSET frames and one warning.
+            missing or changed gives module+0xOFFSET frames and one warning. Give the naming options of the \
+            recording again (--no-inline, --demangle, --kernel, --per-thread): the capture does not keep them.
 
             Folded stacks (fpprof's, or stackcollapse-perf.pl's) are read as they are.
 
@@ -31,6 +32,11 @@ struct ReportCommand: ParsableCommand {
     var output: String?
 
     @OptionGroup var rendering: OutputOptions
+
+    /// For a capture: the naming choices of the `record` run (they are not stored in the capture), so that the
+    /// replay names frames the same way. `--kernel` reads this machine's /proc/kallsyms: use it on the machine and
+    /// boot the capture was recorded on.
+    @OptionGroup var symbols: SymbolOptions
 
     @Flag(help: "For a capture: add each thread's name and tid as a frame after the process name.")
     var perThread = false
@@ -50,7 +56,8 @@ struct ReportCommand: ParsableCommand {
             let rendered: Rendered
             if bytes.starts(with: Capture.magic) {
                 rendered = try CaptureReplay.render(
-                    bytes, name: input, perThread: perThread, symfs: symfs, options: options,
+                    bytes, name: input, perThread: perThread, symbols: symbols.settings, symfs: symfs,
+                    options: options,
                     modificationTime: ReportInput.modificationTime(input))
             } else {
                 rendered = try FoldedReport.render(bytes, name: input, options: options)

@@ -1,0 +1,40 @@
+import FPProfCore
+import FPProfOutput
+import FPProfSymbols
+
+/// How the pipeline is put together for a recording's samples. A capture holds the records but not these
+/// choices, so `record` and `report` both make them here, or a replay would drift from the live run: the builder's
+/// options, the symbolizer's code ranges (roots and stack switches) and entry-frame rules, and the namer that adds
+/// kernel names.
+enum PipelineSetup {
+    static func builder(
+        format: RecordFormat, perThread: Bool, rendering: RenderOptions, symbols: SymbolSettings,
+        symbolizer: ElfSymbolizer
+    ) throws(RecordDecodeError) -> ProfileBuilder {
+        var builder = try ProfileBuilder(
+            format: format,
+            options: .init(perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel),
+            codeRanges: { symbolizer.codeRanges(for: $0) })
+        builder.entryFrames = { symbolizer.entryFrame(for: $0) }
+        return builder
+    }
+
+    /// The profile in the chosen format, with kernel frames named from `kernelSymbols` when given.
+    static func render(
+        _ profile: RawProfile, symbolizer: ElfSymbolizer, kernelSymbols: KernelSymbols?, metadata: ProfileMetadata,
+        rendering: RenderOptions
+    ) throws(UserFacingError) -> [UInt8] {
+        do {
+            if let kernelSymbols {
+                var namer = FrameNamer(
+                    symbolizer: KernelAwareSymbolizer(base: symbolizer, kernel: kernelSymbols),
+                    modules: profile.modules)
+                return try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+            }
+            var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
+            return try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
+        } catch {
+            throw UserFacingError(message: error.description)
+        }
+    }
+}
