@@ -156,6 +156,12 @@ struct RecordTests {
         #expect(r.stderr.contains("cannot write /nonexistent-dir/out.folded"))
     }
 
+    @Test func helpIsHelpNotACommand() throws {
+        let r = try FPProf.run(["record", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("--per-thread"))
+    }
+
     @Test func usageErrors() throws {
         let r = try FPProf.run(["record"])
         #expect(r.status == 64)

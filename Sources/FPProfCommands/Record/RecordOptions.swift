@@ -58,6 +58,8 @@ struct TargetOptions: ParsableArguments {
     }
 
     func validate() throws {
+        // The passthrough argument swallows a help flag given before `--`.
+        if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest() }
         if pid != nil && !launchCommand.isEmpty {
             throw ValidationError("give either --pid or a command after --, not both")
         }
