@@ -382,7 +382,7 @@ struct FixtureBuilder {
 }
 
 /// 64-bit FNV-1a, enough to name a build directory after its inputs.
-private struct FNV1a {
+struct FNV1a {
     private var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
     mutating func add(_ bytes: [UInt8]) {

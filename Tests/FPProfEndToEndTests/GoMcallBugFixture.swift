@@ -178,27 +178,17 @@ enum GoMcallBug {
     }
 }
 
-/// 64-bit FNV-1a over length-prefixed inputs, enough to name a build directory after its inputs.
+/// FNV-1a (`Fixtures.swift`) over length-prefixed inputs, enough to name a build directory after its inputs.
 private struct BuildHasher {
-    private var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hash = FNV1a()
 
     mutating func add(_ string: String) { add(Data(string.utf8)) }
 
     mutating func add(_ data: Data) {
-        var length = UInt64(data.count)
-        withUnsafeBytes(of: &length) { mix($0) }
-        data.withUnsafeBytes { mix($0) }
+        var length = UInt64(data.count).littleEndian
+        hash.add(withUnsafeBytes(of: &length) { Array($0) })
+        hash.add(Array(data))
     }
 
-    private mutating func mix(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value = value &* 0x0000_0100_0000_01b3
-        }
-    }
-
-    var hex: String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    var hex: String { hash.hex }
 }

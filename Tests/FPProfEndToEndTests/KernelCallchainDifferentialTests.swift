@@ -30,17 +30,8 @@ struct KernelCallchainDifferentialTests {
         let decoder = try RecordDecoder(format: session.format)
         var records: [PerfRecord] = []
         for case .success(let r) in RecordStream(decoder: decoder, bytes: bytes[...]) { records.append(r) }
-        func time(_ r: PerfRecord) -> UInt64 {
-            switch r {
-            case .sample(let s): s.time ?? 0
-            case .mmap2(let m): m.sampleID.time ?? 0
-            case .comm(let c): c.sampleID.time ?? 0
-            case .fork(let t), .exit(let t): t.time
-            default: 0
-            }
-        }
-        records = records.enumerated().sorted { time($0.element) != time($1.element)
-            ? time($0.element) < time($1.element) : $0.offset < $1.offset }.map(\.element)
+        records = records.enumerated().sorted { $0.element.time != $1.element.time
+            ? $0.element.time < $1.element.time : $0.offset < $1.offset }.map(\.element)
 
         let symbolizer = ElfSymbolizer()
         var table = ProcessTable(rootRanges: { symbolizer.rootRanges(for: $0) })

@@ -74,7 +74,7 @@ public struct ProfileBuilder {
         for result in RecordStream(decoder: decoder, bytes: bytes) {
             switch result {
             case .success(let r):
-                latestSeen = max(latestSeen, Self.time(of: r))
+                latestSeen = max(latestSeen, r.time)
                 pending.append(r)
             case .failure: profile.stats.decodeErrors += 1
             }
@@ -96,7 +96,7 @@ public struct ProfileBuilder {
         var sorted = true
         var last: UInt64 = 0
         for r in pending {
-            let t = Self.time(of: r)
+            let t = r.time
             if t < last {
                 sorted = false
                 break
@@ -105,29 +105,19 @@ public struct ProfileBuilder {
         }
         if !sorted {
             pending = pending.enumerated().sorted { a, b in
-                let ta = Self.time(of: a.element)
-                let tb = Self.time(of: b.element)
+                let ta = a.element.time
+                let tb = b.element.time
                 return ta != tb ? ta < tb : a.offset < b.offset
             }.map(\.element)
         }
         var cut = pending.endIndex
         if limit != .max {
-            cut = pending.firstIndex { Self.time(of: $0) > limit } ?? pending.endIndex
+            cut = pending.firstIndex { $0.time > limit } ?? pending.endIndex
         }
         for r in pending[..<cut] { consume(r) }
         pending.removeFirst(cut)
     }
 
-    private static func time(of r: PerfRecord) -> UInt64 {
-        switch r {
-        case .sample(let s): s.time ?? 0
-        case .mmap2(let m): m.sampleID.time ?? 0
-        case .comm(let c): c.sampleID.time ?? 0
-        case .fork(let t), .exit(let t): t.time
-        case .lost(let l): l.sampleID.time ?? 0
-        case .other: 0
-        }
-    }
 
     public mutating func consume(_ record: PerfRecord) {
         switch record {

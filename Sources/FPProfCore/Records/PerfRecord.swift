@@ -10,6 +10,21 @@ public enum PerfRecord: Hashable, Sendable {
     case other(type: UInt32)
 }
 
+extension PerfRecord {
+    /// When the record was written (`sample_id_all` time for side-band records), 0 when unknown. Rings are each
+    /// in time order; this is what puts several rings' records in one order.
+    public var time: UInt64 {
+        switch self {
+        case .sample(let s): s.time ?? 0
+        case .mmap2(let m): m.sampleID.time ?? 0
+        case .comm(let c): c.sampleID.time ?? 0
+        case .fork(let t), .exit(let t): t.time
+        case .lost(let l): l.sampleID.time ?? 0
+        case .other: 0
+        }
+    }
+}
+
 /// `perf_event_header.type` values.
 public enum RecordType {
     public static let mmap: UInt32 = 1
