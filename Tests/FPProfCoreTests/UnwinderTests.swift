@@ -277,3 +277,14 @@ struct StackBuilder {
         #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020, 0x44_0000, 0x40_0010])
     }
 }
+
+@Suite struct KernelChainLimitTests {
+    /// A kernel chain at perf's limit is a cut or a repeated loop: it adds nothing.
+    @Test func aChainAtTheKernelLimitIsNotSpliced() {
+        var frames: [UInt64] = [0x43_0000, 0x41_0010]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000] + Array(repeating: 0x41_0010, count: 126))
+        let status = KernelChainSplice.extend(&frames, status: .truncated, with: chain, code: FakeCode())
+        #expect(status == .truncated)
+        #expect(frames == [0x43_0000, 0x41_0010])
+    }
+}

@@ -7,6 +7,10 @@
 /// map, a root ends it complete, and a chain that simply ends (a cut, or a loop repeated up to the limit) stays
 /// truncated.
 public enum KernelChainSplice {
+    /// `kernel.perf_event_max_stack` by default. A chain this long was cut, or is a loop the kernel repeated until
+    /// its limit (`[BP] == BP` gives the same caller 126 times): either way its tail cannot be trusted.
+    public static let kernelLimit = 127
+
     /// `recovered`: the index of a frame our walk found that the kernel's cannot have (a frameless function's
     /// caller, taken from the stack); it is skipped in the comparison.
     public static func extend<Code: CodeMap>(
@@ -23,7 +27,7 @@ public enum KernelChainSplice {
             if chain[i] == CallchainContext.user { start = i + 1 }
         }
         let shared = frames.count - (recovered == nil ? 0 : 1)
-        guard start >= 0, end - start > shared else { return status }
+        guard start >= 0, end - start > shared, end - start < kernelLimit else { return status }
         var k = start
         for i in 0..<frames.count where i != recovered {
             if chain[k] != frames[i] { return status }
