@@ -78,3 +78,25 @@ struct HiddenBinaryTests {
         }
     }
 }
+
+/// Go without symbol tables or DWARF (`-ldflags=-s -w`): names come from `.gopclntab` alone.
+@Suite(.serialized, .enabled(if: FPProf.isRoot && FixtureCommand.which("go") != nil, "needs root and Go"))
+struct StrippedGoTests {
+    @Test func strippedGoBinaryStillShowsMainNames() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/go/shares").path
+        let output = NSTemporaryDirectory() + "fpprof-go-stripped-\(getpid())"
+        defer { unlink(output) }
+        _ = try FixtureCommand.check(
+            FixtureCommand.which("go")!, ["build", "-ldflags=-s -w", "-o", output, "."],
+            environment: ["GOFLAGS": "", "GOPROXY": "off"], currentDirectory: source, timeout: 300)
+        let symbols = try FixtureCommand.run("/usr/bin/readelf", ["-S", output])
+        #expect(!symbols.stdout.contains(".symtab") && !symbols.stdout.contains(".debug_info"))
+        let (folded, _) = try FPProf.record(["-F", "999", "--", output, "2"])
+        for (name, share) in [("main.workA", 0.5), ("main.workB", 0.3), ("main.workC", 0.2)] {
+            let measured = Double(folded.count { $0.frames.contains(name) }) / Double(max(folded.total, 1))
+            #expect(abs(measured - share) <= 0.05, "\(name): \(measured)")
+        }
+        #expect(folded.count { $0.frames.contains("runtime.goexit") } > folded.total / 2)
+    }
+}
