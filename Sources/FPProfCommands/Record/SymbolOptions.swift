@@ -16,10 +16,18 @@ struct SymbolOptions: ParsableArguments {
     @Flag(help: "Include the kernel's part of each stack (names from /proc/kallsyms, suffix _[k] in folded output).")
     var kernel = false
 
+    @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
+    var symbolMemory: Int = 512
+
+    func validate() throws {
+        guard symbolMemory >= 0 else { throw ValidationError("--symbol-memory must be 0 or more MiB") }
+    }
+
     var symbolizerOptions: ElfSymbolizer.Options {
         var o = ElfSymbolizer.Options()
         o.inlineFrames = !noInline
         o.demangle = demangle
+        o.symbolMemoryLimit = symbolMemory << 20
         return o
     }
 

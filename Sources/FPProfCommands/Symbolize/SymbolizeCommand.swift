@@ -42,6 +42,9 @@ struct SymbolizeCommand: ParsableCommand {
     @Option(help: "How C++, Rust and Swift names are shown: full, no-params (default) or none.")
     var demangle: String = DemangleMode.noParams.rawValue
 
+    @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
+    var symbolMemory: Int = 512
+
     @Flag(help: "Print to standard error how long symbolizing took, first (cold) and asked again (warm).")
     var stats = false
 
@@ -60,7 +63,9 @@ struct SymbolizeCommand: ParsableCommand {
     func run() throws {
         let path = URL(fileURLWithPath: exe).standardizedFileURL.path
         let mode = DemangleMode(rawValue: demangle) ?? .noParams
-        let symbolizer = ElfSymbolizer(options: .init(inlineFrames: !noInline, demangle: mode))
+        var options = ElfSymbolizer.Options(inlineFrames: !noInline, demangle: mode)
+        options.symbolMemoryLimit = max(symbolMemory, 0) << 20
+        let symbolizer = ElfSymbolizer(options: options)
         let module = ModuleID(path: path)
         guard FileManager.default.isReadableFile(atPath: path) else {
             StandardError.write("fpprof: cannot read \(exe)\n")
