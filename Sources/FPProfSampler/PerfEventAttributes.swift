@@ -5,7 +5,7 @@ import Glibc
 /// The `perf_event_attr` every event of a session is opened with. All fields live here, so the record layout the
 /// kernel writes and the `RecordFormat` the decoder reads are derived from one place.
 struct PerfEventAttributes {
-    static let format = RecordFormat.x86_64Profiling
+    static let format = RecordFormat.amd64Profiling
 
     var kind: EventKind
     var configuration: SamplerConfiguration

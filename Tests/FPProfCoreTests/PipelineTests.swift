@@ -11,7 +11,7 @@ struct TableSymbols: Symbolizer {
 }
 
 @Suite struct PipelineTests {
-    let format = RecordFormat.x86_64Profiling
+    let format = RecordFormat.amd64Profiling
     let pid = ProcessID(500)
     let base: UInt64 = 0x5555_0000_0000
     let sp: UInt64 = 0x7ffd_0000_1000
@@ -21,9 +21,11 @@ struct TableSymbols: Symbolizer {
         regs[X86Registers.bp] = bp
         regs[X86Registers.sp] = sp
         regs[X86Registers.ip] = ip
-        return .sample(Sample(cpumode: .user, ip: VirtualAddress(ip), pid: pid, tid: ThreadID(tid), time: 10, cpu: 0,
-                              period: 1_000_000, callchain: WordWindow([]), userRegisterABI: 2,
-                              userRegisters: WordWindow(regs), userStack: WordWindow(stack).bytes))
+        return .sample(
+            Sample(
+                cpumode: .user, ip: VirtualAddress(ip), pid: pid, tid: ThreadID(tid), time: 10, cpu: 0,
+                period: 1_000_000, callchain: WordWindow([]), userRegisterABI: 2,
+                userRegisters: WordWindow(regs), userStack: WordWindow(stack).bytes))
     }
 
     func records() -> [UInt8] {
@@ -31,12 +33,16 @@ struct TableSymbols: Symbolizer {
         var bytes: [UInt8] = []
         bytes += enc.encode(.comm(Comm(pid: pid, tid: ThreadID(500), name: "demo", isExec: true)))
         bytes += enc.encode(.comm(Comm(pid: pid, tid: ThreadID(501), name: "worker")))
-        bytes += enc.encode(.mmap2(Mmap2(pid: pid, tid: ThreadID(500), start: VirtualAddress(base + 0x1000),
-                                         length: 0x1000, pageOffset: FileOffset(0x1000), protection: 5,
-                                         filename: "/opt/demo")))
+        bytes += enc.encode(
+            .mmap2(
+                Mmap2(
+                    pid: pid, tid: ThreadID(500), start: VirtualAddress(base + 0x1000),
+                    length: 0x1000, pageOffset: FileOffset(0x1000), protection: 5,
+                    filename: "/opt/demo")))
         // main (0x1100..0x1200) calls work (0x1200..0x1300) which spins in leaf (0x1300..0x1400).
-        let healthy = sample(ip: base + 0x1350, bp: sp + 16,
-                             stack: [0, 0, sp + 48, base + 0x1250, 0, 0, 0, base + 0x1150])
+        let healthy = sample(
+            ip: base + 0x1350, bp: sp + 16,
+            stack: [0, 0, sp + 48, base + 0x1250, 0, 0, 0, base + 0x1150])
         for _ in 0..<3 { bytes += enc.encode(healthy) }
         // A self-loop: leaf's record points at itself; its return address is in work.
         let looped = sample(ip: base + 0x1350, bp: sp + 8, stack: [0, sp + 8, base + 0x1250], tid: 501)
@@ -61,12 +67,13 @@ struct TableSymbols: Symbolizer {
         let profile = builder.finish()
         var namer = FrameNamer(symbolizer: symbols, modules: profile.modules)
         let folded = FoldedWriter().render(profile, namer: &namer)
-        #expect(folded == """
-            demo;[fp-loop];work;helper_[i];leaf 1
-            demo;[unknown]+0x99990000 1
-            demo;main;work;helper_[i];leaf 3
+        #expect(
+            folded == """
+                demo;[fp-loop];work;helper_[i];leaf 1
+                demo;[unknown]+0x99990000 1
+                demo;main;work;helper_[i];leaf 3
 
-            """)
+                """)
         #expect(profile.stats.samples == 5)
         #expect(profile.stats.lostRecords == 5)
         #expect(profile.stats.samplesByStatus[.selfLoop] == 1)

@@ -4,8 +4,9 @@ import Testing
 
 @Suite struct ProcessMapTests {
     func mapping(_ start: UInt64, _ end: UInt64, _ path: String, pgoff: UInt64 = 0) -> Mapping {
-        Mapping(start: VirtualAddress(start), end: VirtualAddress(end), pageOffset: FileOffset(pgoff),
-                module: ModuleID(path: path), moduleIndex: 1)
+        Mapping(
+            start: VirtualAddress(start), end: VirtualAddress(end), pageOffset: FileOffset(pgoff),
+            module: ModuleID(path: path), moduleIndex: 1)
     }
 
     @Test func lookupFindsTheMappingAndItsFileOffset() {
@@ -33,10 +34,16 @@ import Testing
     @Test func execClearsTheMapAndForkCopiesIt() {
         var table = ProcessTable()
         let pid = ProcessID(100)
-        table.apply(.mmap2(Mmap2(pid: pid, tid: ThreadID(100), start: VirtualAddress(0x1000), length: 0x1000,
-                                 pageOffset: FileOffset(0), protection: 5, filename: "/bin/a")))
-        table.apply(.fork(TaskEvent(pid: ProcessID(200), parentPID: pid, tid: ThreadID(200),
-                                    parentTID: ThreadID(100), time: 1)))
+        table.apply(
+            .mmap2(
+                Mmap2(
+                    pid: pid, tid: ThreadID(100), start: VirtualAddress(0x1000), length: 0x1000,
+                    pageOffset: FileOffset(0), protection: 5, filename: "/bin/a")))
+        table.apply(
+            .fork(
+                TaskEvent(
+                    pid: ProcessID(200), parentPID: pid, tid: ThreadID(200),
+                    parentTID: ThreadID(100), time: 1)))
         #expect(table.maps[ProcessID(200)]?.mappings.count == 1)
         table.apply(.comm(Comm(pid: pid, tid: ThreadID(100), name: "b", isExec: true)))
         #expect(table.maps[pid]?.mappings.isEmpty == true)
@@ -45,8 +52,11 @@ import Testing
 
     @Test func nonExecutableMappingsAreIgnored() {
         var table = ProcessTable()
-        table.apply(.mmap2(Mmap2(pid: ProcessID(1), tid: ThreadID(1), start: VirtualAddress(0x1000), length: 0x1000,
-                                 pageOffset: FileOffset(0), protection: 3, filename: "/data")))
+        table.apply(
+            .mmap2(
+                Mmap2(
+                    pid: ProcessID(1), tid: ThreadID(1), start: VirtualAddress(0x1000), length: 0x1000,
+                    pageOffset: FileOffset(0), protection: 3, filename: "/data")))
         #expect(table.maps[ProcessID(1)] == nil)
     }
 }

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func profilingFormat() throws {
-        try roundTrip(fields: RecordFormat.x86_64Profiling.sampleFields)
+        try roundTrip(fields: RecordFormat.amd64Profiling.sampleFields)
     }
 
     func roundTrip(fields: SampleFields) throws {
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func sideBandRecordsRoundTrip() throws {
-        let format = RecordFormat.x86_64Profiling
+        let format = RecordFormat.amd64Profiling
         let decoder = try RecordDecoder(format: format)
         let encoder = RecordEncoder(format: format)
         let sid = SampleID(pid: ProcessID(10), tid: ThreadID(11), time: 99, cpu: 1)
@@ -74,8 +74,14 @@ import Testing
                     filename: "/lib/x86_64-linux-gnu/libc.so.6", sampleID: sid)),
             .comm(Comm(pid: ProcessID(10), tid: ThreadID(12), name: "worker", isExec: false, sampleID: sid)),
             .comm(Comm(pid: ProcessID(10), tid: ThreadID(10), name: "a-name-of-15chr", isExec: true, sampleID: sid)),
-            .fork(TaskEvent(pid: ProcessID(10), parentPID: ProcessID(1), tid: ThreadID(13), parentTID: ThreadID(10), time: 5, sampleID: sid)),
-            .exit(TaskEvent(pid: ProcessID(10), parentPID: ProcessID(1), tid: ThreadID(13), parentTID: ThreadID(10), time: 6, sampleID: sid)),
+            .fork(
+                TaskEvent(
+                    pid: ProcessID(10), parentPID: ProcessID(1), tid: ThreadID(13), parentTID: ThreadID(10), time: 5,
+                    sampleID: sid)),
+            .exit(
+                TaskEvent(
+                    pid: ProcessID(10), parentPID: ProcessID(1), tid: ThreadID(13), parentTID: ThreadID(10), time: 6,
+                    sampleID: sid)),
             .lost(Lost(id: 3, count: 17, sampleID: sid)),
         ]
         var stream: [UInt8] = []
@@ -86,7 +92,7 @@ import Testing
 }
 
 @Suite struct MalformedRecordTests {
-    let format = RecordFormat.x86_64Profiling
+    let format = RecordFormat.amd64Profiling
 
     func encodedSample() -> [UInt8] {
         RecordEncoder(format: format).encode(
@@ -116,8 +122,9 @@ import Testing
 
     @Test func hugeCallchainCountIsAFieldOverrun() throws {
         let decoder = try RecordDecoder(format: format)
-        let s = Sample(cpumode: .user, ip: VirtualAddress(1), pid: ProcessID(1), tid: ThreadID(1), time: 1, cpu: 0,
-                       period: 1, callchain: WordWindow([1, 2]), userRegisterABI: 0, userStack: [])
+        let s = Sample(
+            cpumode: .user, ip: VirtualAddress(1), pid: ProcessID(1), tid: ThreadID(1), time: 1, cpu: 0,
+            period: 1, callchain: WordWindow([1, 2]), userRegisterABI: 0, userStack: [])
         var bytes = RecordEncoder(format: format).encode(.sample(s))
         // nr sits after the 8-byte header and ip, tid, time, cpu, period (5 words).
         let nrOffset = 8 + 5 * 8

@@ -182,7 +182,8 @@ struct StackBuilder {
         g0.record(at: 2, next: g.address(ofWord: 4), ret: 0x40_0150)
         g.record(at: 4, next: g.address(ofWord: 8), ret: 0x41_0000)
         g.record(at: 8, next: 0, ret: 0x40_0010)
-        let (frames, status) = walk(TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
+        let (frames, status) = walk(
+            TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
         #expect(status == .complete)
         #expect(frames == [0x43_0000, 0x40_0150, 0x41_0000, 0x40_0010])
     }
@@ -192,7 +193,8 @@ struct StackBuilder {
         var g = StackBuilder(sp: 0xc000_0100_00, words: 16)
         g0.record(at: 2, next: g.address(ofWord: 4), ret: 0x41_0150)
         g.record(at: 4, next: 0, ret: 0x41_0000)
-        let (_, status) = walk(TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
+        let (_, status) = walk(
+            TwoStacks(high: g0.copy, low: g.copy), ip: 0x43_0000, sp: g0.sp, bp: g0.address(ofWord: 2))
         #expect(status == .badFrame)
     }
 

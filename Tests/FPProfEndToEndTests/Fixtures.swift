@@ -106,7 +106,10 @@ enum Fixture: String, CaseIterable, Sendable {
             ]
         case .frameless: [ExpectedStack(["main", "frameless_caller", "frameless_leaf"], share: nil)]
         case .goLeaf:
-            [ExpectedStack(["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)]
+            [
+                ExpectedStack(
+                    ["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)
+            ]
         case .goGCHeavy, .goChanHeavy: []
         }
     }

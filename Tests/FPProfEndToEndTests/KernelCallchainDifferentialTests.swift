@@ -30,8 +30,10 @@ struct KernelCallchainDifferentialTests {
         let decoder = try RecordDecoder(format: session.format)
         var records: [PerfRecord] = []
         for case .success(let r) in RecordStream(decoder: decoder, bytes: bytes[...]) { records.append(r) }
-        records = records.enumerated().sorted { $0.element.time != $1.element.time
-            ? $0.element.time < $1.element.time : $0.offset < $1.offset }.map(\.element)
+        records = records.enumerated().sorted {
+            $0.element.time != $1.element.time
+                ? $0.element.time < $1.element.time : $0.offset < $1.offset
+        }.map(\.element)
 
         let symbolizer = ElfSymbolizer()
         var table = ProcessTable(rootRanges: { symbolizer.rootRanges(for: $0) })
@@ -45,7 +47,8 @@ struct KernelCallchainDifferentialTests {
                 continue
             }
             guard let pid = s.pid, let chain = s.callchain, let map = table.maps[pid],
-                let ip = s.userRegister(X86Registers.ip, mask: mask), let sp = s.userRegister(X86Registers.sp, mask: mask),
+                let ip = s.userRegister(X86Registers.ip, mask: mask),
+                let sp = s.userRegister(X86Registers.sp, mask: mask),
                 let bp = s.userRegister(X86Registers.bp, mask: mask)
             else { continue }
             // The user part of the kernel's chain: after PERF_CONTEXT_USER, up to the next marker.
@@ -67,13 +70,15 @@ struct KernelCallchainDifferentialTests {
             // Agreement: ours is the kernel's chain, frame for frame. Where we stopped at a root frame
             // (`__libc_start_call_main`, `start_thread`...) the kernel may go on into the C library's frames,
             // which have no frame records and so are garbage; nothing before the root may differ.
-            let same = kernel.count >= frames.count && Array(kernel.prefix(frames.count)) == frames
+            let same =
+                kernel.count >= frames.count && Array(kernel.prefix(frames.count)) == frames
                 && (kernel.count == frames.count || status == .complete)
             if same {
                 tally.agreed += 1
             } else if tally.examples.count < 3 {
                 tally.examples.append(
-                    "status \(status): ours \(frames.map { String($0, radix: 16) }) kernel \(kernel.map { String($0, radix: 16) })")
+                    "status \(status): ours \(frames.map { String($0, radix: 16) }) kernel \(kernel.map { String($0, radix: 16) })"
+                )
             }
         }
         return tally

@@ -282,7 +282,7 @@ struct OutputTests {
 @Suite(.serialized) struct ReportInputTests {
     /// A capture with a process name and `count` samples whose registers are missing (so they end `[truncated]`).
     static func syntheticCapture(samples count: Int = 5) -> [UInt8] {
-        let format = RecordFormat.x86_64Profiling
+        let format = RecordFormat.amd64Profiling
         let encoder = RecordEncoder(format: format)
         var records: [UInt8] = []
         records += encoder.encode(.comm(Comm(pid: ProcessID(77), tid: ThreadID(77), name: "demo", isExec: true)))
@@ -346,7 +346,7 @@ struct OutputTests {
     @Test func corruptRecordsNeverCrash() throws {
         let whole = Self.syntheticCapture(samples: 50)
         let header = Capture.encodeHeader(
-            CaptureHeader(format: .x86_64Profiling, frequency: 99, stackSize: 8192, event: "cpu-clock"))
+            CaptureHeader(format: .amd64Profiling, frequency: 99, stackSize: 8192, event: "cpu-clock"))
         var generator = SystemRandomNumberGenerator()
         for round in 0..<20 {
             var bytes = whole

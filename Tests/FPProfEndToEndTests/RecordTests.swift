@@ -185,8 +185,10 @@ struct RecordTests {
         }
         let r = try FixtureCommand.run(
             "/usr/bin/setpriv",
-            ["--reuid=65534", "--regid=65534", "--clear-groups", FPProf.executable, "record", "--pid",
-             "\(target.processIdentifier)", "--duration", "1"])
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", FPProf.executable, "record", "--pid",
+                "\(target.processIdentifier)", "--duration", "1",
+            ])
         #expect(r.status == 1)
         #expect(r.stderr.contains("permission denied"))
         #expect(r.stderr.contains("CAP_PERFMON"))

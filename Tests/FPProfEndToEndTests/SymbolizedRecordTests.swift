@@ -48,7 +48,9 @@ struct HiddenBinaryTests {
     @Test func deletedExecutableSymbolizes() throws {
         let copy = NSTemporaryDirectory() + "fpprof-deleted-\(getpid())"
         try FileManager.default.copyItem(atPath: try FixtureBuilder.path(for: .shares), toPath: copy)
-        let (folded, _) = try FPProf.record(["-F", "999", "--", "/bin/sh", "-c", "(sleep 0.3; rm -f \(copy)) & exec \(copy) 2"])
+        let (folded, _) = try FPProf.record([
+            "-F", "999", "--", "/bin/sh", "-c", "(sleep 0.3; rm -f \(copy)) & exec \(copy) 2",
+        ])
         #expect(!FileManager.default.fileExists(atPath: copy))
         for stack in Self.expected {
             #expect(folded.count(endingWith: stack) > 0, "\(stack)")
@@ -71,7 +73,8 @@ struct HiddenBinaryTests {
             target.waitUntilExit()
         }
         Thread.sleep(forTimeInterval: 0.5)
-        #expect(!FileManager.default.fileExists(atPath: "/mnt/fpprof-ns/hidden"), "the binary must be invisible outside")
+        #expect(
+            !FileManager.default.fileExists(atPath: "/mnt/fpprof-ns/hidden"), "the binary must be invisible outside")
         let (folded, _) = try FPProf.record(["-F", "999", "--pid", "\(target.processIdentifier)", "--duration", "1.5"])
         for stack in Self.expected {
             #expect(folded.count(endingWith: stack) > 0, "\(stack)")

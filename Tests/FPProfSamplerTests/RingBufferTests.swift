@@ -5,7 +5,7 @@ import Testing
 
 /// The ring copy as a pure function: synthetic rings, records placed at free-running positions.
 struct RingBufferTests {
-    let encoder = RecordEncoder(format: .x86_64Profiling)
+    let encoder = RecordEncoder(format: .amd64Profiling)
 
     func comm(_ name: String, tid: Int32 = 1) -> [UInt8] {
         encoder.encode(.comm(Comm(pid: ProcessID(1), tid: ThreadID(tid), name: name)))
@@ -50,7 +50,7 @@ struct RingBufferTests {
         #expect(out == record)
         #expect(result.newTail == head)
         #expect(!result.overrun)
-        let decoded = try? RecordDecoder(format: .x86_64Profiling).decode(out[...]).get()
+        let decoded = try? RecordDecoder(format: .amd64Profiling).decode(out[...]).get()
         #expect(
             decoded
                 == .comm(

@@ -25,20 +25,26 @@ struct EntryFrameTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/frameless"
         try Tools.run(
-            "gcc", ["-O2", "-g", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-o", path,
-                Self.fixtures.appendingPathComponent("c/frameless.c").path])
+            "gcc",
+            [
+                "-O2", "-g", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-o", path,
+                Self.fixtures.appendingPathComponent("c/frameless.c").path,
+            ])
         let reference = try ReferenceElf(path: path)
         let symbolizer = ElfSymbolizer()
         let leaf = try #require(reference.symbol(named: "frameless_leaf"))
         for delta in [0, 4, 8, 16] where UInt64(delta) < (leaf.size ?? 0) {
-            #expect(try Self.rule(symbolizer, reference, path, leaf.address + UInt64(delta)) == .returnAddressAtSP(offset: 0))
+            #expect(
+                try Self.rule(symbolizer, reference, path, leaf.address + UInt64(delta))
+                    == .returnAddressAtSP(offset: 0))
         }
         let caller = try #require(reference.symbol(named: "frameless_caller"))
         let code = try Tools.run("objdump", ["-d", "--no-show-raw-insn", path, "--disassemble=frameless_caller"])
         // Instruction addresses and texts of frameless_caller.
         let instructions: [(UInt64, String)] = code.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2, let address = UInt64(parts[0].trimmingCharacters(in: .whitespaces).dropLast(), radix: 16)
+            guard parts.count == 2,
+                let address = UInt64(parts[0].trimmingCharacters(in: .whitespaces).dropLast(), radix: 16)
             else { return nil }
             return (address, parts[1].trimmingCharacters(in: .whitespaces))
         }
@@ -62,7 +68,9 @@ struct EntryFrameTests {
         let symbolizer = ElfSymbolizer()
         let leaf = try #require(reference.symbol(named: "main.leaf"))
         for delta in [0, 2, 8] {
-            #expect(try Self.rule(symbolizer, reference, path, leaf.address + UInt64(delta)) == .returnAddressAtSP(offset: 0))
+            #expect(
+                try Self.rule(symbolizer, reference, path, leaf.address + UInt64(delta))
+                    == .returnAddressAtSP(offset: 0))
         }
         let code = try Tools.run("go", ["tool", "objdump", "-s", "^main.caller$", path])
         let instructions: [(UInt64, String)] = code.split(separator: "\n").compactMap { line in

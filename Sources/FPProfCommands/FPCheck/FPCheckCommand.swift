@@ -30,7 +30,8 @@ struct FPCheckCommand: AsyncParsableCommand {
                 target: target.target, configuration: sampling.configuration, duration: target.duration,
                 perThread: false, raw: nil, symbols: symbols.settings)
             let profile = recording.profile
-            var namer = FrameNamer(symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)
+            var namer = FrameNamer(
+                symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)
             let report = FPCheckReport(
                 profile: profile, event: recording.event, frequency: sampling.frequency)
             FileHandle.standardOutput.write(Data(report.text(namer: &namer).utf8))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FPProfCore
 import FPProfSampler
 
 extension EventChoice: ExpressibleByArgument {}
@@ -79,5 +80,3 @@ struct TargetOptions: ParsableArguments {
         return .launch(launchCommand)
     }
 }
-
-import FPProfCore

@@ -3,6 +3,7 @@ import FPProfOutput
 import FPProfSampler
 import FPProfSymbols
 import Foundation
+import Synchronization
 
 /// One recording from start to profile: opens the sampler, feeds its batches to the pure pipeline (and to the raw
 /// capture, when asked), stops at target exit, `--duration` or SIGINT/SIGTERM, names the frames and renders the
@@ -135,5 +136,3 @@ final class StopSignals: Sendable {
         for s in sources { s.cancel() }
     }
 }
-
-import Synchronization

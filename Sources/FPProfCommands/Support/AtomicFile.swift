@@ -62,7 +62,8 @@ final class StreamingFile {
         try AtomicFile.checkWritable(path)
         self.path = path
         let url = URL(fileURLWithPath: path)
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).fpprof-\(getpid())")
+        temporary =
+            url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).fpprof-\(getpid())")
             .path
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)

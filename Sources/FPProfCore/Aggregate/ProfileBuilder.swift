@@ -32,7 +32,8 @@ public struct ProfileBuilder {
         format: RecordFormat, options: Options = Options(),
         rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil
     ) throws(RecordDecodeError) {
-        try self.init(format: format, options: options, codeRanges: rootRanges.map { f in { SpecialCode(roots: f($0)) } })
+        try self.init(
+            format: format, options: options, codeRanges: rootRanges.map { f in { SpecialCode(roots: f($0)) } })
     }
 
     /// How frame 0 of a sample is entered, by normalized address (from CFI or a runtime's frame tables); nil
@@ -48,7 +49,8 @@ public struct ProfileBuilder {
         self.options = options
         table = ProcessTable(codeRanges: codeRanges)
         unwinder = FramePointerUnwinder(maxDepth: options.maxDepth)
-        key = StackKey(pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
+        key = StackKey(
+            pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
         frames.reserveCapacity(256)
         scratch.reserveCapacity(256)
         let mask = format.userRegisterMask
@@ -117,7 +119,6 @@ public struct ProfileBuilder {
         for r in pending[..<cut] { consume(r) }
         pending.removeFirst(cut)
     }
-
 
     public mutating func consume(_ record: PerfRecord) {
         switch record {
@@ -243,7 +244,8 @@ public struct ProfileBuilder {
             let address = i == 0 ? frames[i] : frames[i] &- 1
             if let m = map.index(of: address) {
                 let mapping = map.mappings[m]
-                frames[i] = ModuleTable.pack(module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+                frames[i] = ModuleTable.pack(
+                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
             } else {
                 frames[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
             }

@@ -19,7 +19,10 @@ public struct WordWindow: RandomAccessCollection, Hashable, Sendable {
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.bytes.elementsEqual(b.bytes) }
-    public func hash(into h: inout Hasher) { h.combine(bytes.count); for b in bytes.prefix(64) { h.combine(b) } }
+    public func hash(into h: inout Hasher) {
+        h.combine(bytes.count)
+        for b in bytes.prefix(64) { h.combine(b) }
+    }
 }
 
 extension [UInt8] {

@@ -50,7 +50,12 @@ public enum RecordMisc {
 
 /// Where the sample's CPU was: the `misc & 7` cpumode.
 public enum CPUMode: UInt16, Hashable, Sendable {
-    case unknown = 0, kernel = 1, user = 2, hypervisor = 3, guestKernel = 4, guestUser = 5
+    case unknown = 0
+    case kernel = 1
+    case user = 2
+    case hypervisor = 3
+    case guestKernel = 4
+    case guestUser = 5
 }
 
 /// The markers the kernel puts inside a callchain to say which context the following addresses belong to.

@@ -81,22 +81,43 @@ public struct RecordDecoder: Sendable {
         let t = RecordType.sample
         var s = Sample(cpumode: CPUMode(rawValue: misc & RecordMisc.cpumodeMask) ?? .unknown)
         let fail = RecordDecodeError.truncated(type: t, needed: c.bytes.count + 1, available: c.bytes.count)
-        if f.contains(.identifier) { guard let v = c.u64() else { return .failure(fail) }; s.id = v }
-        if f.contains(.ip) { guard let v = c.u64() else { return .failure(fail) }; s.ip = VirtualAddress(v) }
+        if f.contains(.identifier) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.id = v
+        }
+        if f.contains(.ip) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.ip = VirtualAddress(v)
+        }
         if f.contains(.tid) {
             guard let p = c.u32(), let t = c.u32() else { return .failure(fail) }
             s.pid = ProcessID(Int32(bitPattern: p))
             s.tid = ThreadID(Int32(bitPattern: t))
         }
-        if f.contains(.time) { guard let v = c.u64() else { return .failure(fail) }; s.time = v }
-        if f.contains(.addr) { guard let v = c.u64() else { return .failure(fail) }; s.addr = v }
-        if f.contains(.id) { guard let v = c.u64() else { return .failure(fail) }; s.id = v }
-        if f.contains(.streamID) { guard let v = c.u64() else { return .failure(fail) }; s.streamID = v }
+        if f.contains(.time) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.time = v
+        }
+        if f.contains(.addr) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.addr = v
+        }
+        if f.contains(.id) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.id = v
+        }
+        if f.contains(.streamID) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.streamID = v
+        }
         if f.contains(.cpu) {
             guard let v = c.u32(), c.u32() != nil else { return .failure(fail) }
             s.cpu = v
         }
-        if f.contains(.period) { guard let v = c.u64() else { return .failure(fail) }; s.period = v }
+        if f.contains(.period) {
+            guard let v = c.u64() else { return .failure(fail) }
+            s.period = v
+        }
         if f.contains(.callchain) {
             guard let n = c.u64() else { return .failure(fail) }
             guard n <= UInt64(c.remaining / 8), let words = c.take(Int(n) * 8) else {
@@ -175,7 +196,10 @@ public struct RecordDecoder: Sendable {
         guard let pid = c.u32(), let tid = c.u32(), let addr = c.u64(), let len = c.u64(), let pgoff = c.u64()
         else { return .failure(.truncated(type: t, needed: 48, available: c.bytes.count)) }
         var buildID: BuildID?
-        var major: UInt32 = 0, minor: UInt32 = 0, ino: UInt64 = 0, gen: UInt64 = 0
+        var major: UInt32 = 0
+        var minor: UInt32 = 0
+        var ino: UInt64 = 0
+        var gen: UInt64 = 0
         if misc & RecordMisc.mmapBuildID != 0 {
             guard let size = c.u8(), c.u8() != nil, c.u16() != nil, let raw = c.take(20) else {
                 return .failure(.truncated(type: t, needed: 72, available: c.bytes.count))

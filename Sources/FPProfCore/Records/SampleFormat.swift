@@ -47,7 +47,7 @@ public struct RecordFormat: Hashable, Sendable {
     }
 
     /// The format `fpprof record` opens its events with on x86-64.
-    public static let x86_64Profiling = RecordFormat(
+    public static let amd64Profiling = RecordFormat(
         sampleFields: .profiling, userRegisterMask: X86Registers.sampledMask, sampleIDAll: true)
 
     /// Number of register words a sample carries.

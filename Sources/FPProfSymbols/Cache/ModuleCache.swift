@@ -78,7 +78,10 @@ struct ModuleCache {
                 errors.append(error)
             }
         }
-        if file == nil, let error = errors.first(where: { !$0.isMissingFile && !ModuleFileLocator.isMapFile($0.path) }) ?? errors.first {
+        if file == nil,
+            let error = errors.first(where: { !$0.isMissingFile && !ModuleFileLocator.isMapFile($0.path) })
+                ?? errors.first
+        {
             let tried = errors.map(\.path).filter { $0 != error.path && !ModuleFileLocator.isMapFile($0) }
             let also = tried.isEmpty ? "" : " (also tried \(tried.joined(separator: ", ")))"
             warnings.append("\(error)\(also); frames in it are written \(id.shortName)+0xOFFSET")
