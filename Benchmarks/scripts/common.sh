@@ -40,8 +40,9 @@ build_c() {
 
 # What the machine was doing, for the record.
 machine_line() {
-    printf '%s; %s; %s CPUs; load average %s; %s; %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" \
-        "$(cut -d' ' -f1-3 /proc/loadavg)" "$(perf version 2>/dev/null)" "$(swift --version 2>/dev/null | head -n 1)"
+    printf '%s; %s; %s CPUs; load average %s; nice %s; %s; %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" \
+        "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nice)" "$(perf version 2>/dev/null)" \
+        "$(swift --version 2>/dev/null | head -n 1)"
 }
 
 # Which fpprof is measured: the commit of a git checkout, or the one snapshot.sh wrote down.
@@ -54,5 +55,15 @@ fpprof_commit() {
         echo "$(git -C "$ROOT" log -1 --format='%h %s')$dirty"
     else
         echo unknown
+    fi
+}
+
+# NICE=-N raises this script's priority (and so every child's: the profilers, the targets, perf script, hyperfine)
+# for a machine that others are loading with builds: fair to both tools, and wall times stop measuring the
+# neighbours. Needs root. Default 0: leave the priority alone.
+apply_nice() {
+    if [[ ${NICE:-0} != 0 ]]; then
+        renice -n "$NICE" -p $$ >/dev/null
+        log "running at nice $NICE"
     fi
 }

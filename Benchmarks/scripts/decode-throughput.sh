@@ -15,6 +15,7 @@
 #                   shares: 4-6 frames a sample; recursion: 300 recursive frames a sample (perf's kernel FP
 #                   callchain stops at 127 frames, fpprof walks all of them)
 #   WORK [mktemp]   where captures and results go (several hundred MB: each fpprof sample carries its stack copy)
+#   NICE [0]        e.g. -19: run the measurements at that priority (root), on a machine others are loading
 #   SKIP_BUILD [0]  1: use the release binaries already built
 #
 # For each workload: one fpprof recording (`fpprof record --raw`), one perf recording (`perf record -e cpu-clock
@@ -46,6 +47,7 @@ need perf hyperfine taskset gcc python3 swift
 build_fpprof
 build_bench
 for f in shares recursion; do build_c "$WORK/$f" "$ROOT/Tests/Fixtures/c/$f.c"; done
+apply_nice
 
 # workload_cmd NAME SECONDS: the command line of a workload, in the array CMD.
 workload_cmd() {
@@ -134,8 +136,9 @@ done
     echo
     for w in $WORKLOADS; do
         printf -- '- `%s`: fpprof capture %s MB (%s); perf.data %s MB; fpprof-bench %s\n' "$w" \
-            "$(($(stat -c %s "$WORK/$w.raw") / 1000000))" \
+            "$(stat -c %s "$WORK/$w.raw" | awk '{ printf "%.1f", $1 / 1e6 }')" \
             "$(grep -m1 'samples in' "$WORK/$w.fpprof.log" | sed 's/^fpprof: //')" \
-            "$(($(stat -c %s "$WORK/$w.perf.data") / 1000000))" "$(grep -m1 '^warm-up' "$WORK/$w.bench.txt")"
+            "$(stat -c %s "$WORK/$w.perf.data" | awk '{ printf "%.1f", $1 / 1e6 }')" \
+            "$(grep -m1 '^warm-up' "$WORK/$w.bench.txt")"
     done
 } | tee "$WORK/throughput.md"

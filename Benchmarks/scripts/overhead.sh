@@ -7,12 +7,13 @@
 #
 # Environment (defaults in brackets):
 #   ROUNDS [200]    rounds of fixedwork (10 ms of work each)
-#   RUNS [7]        hyperfine runs per configuration (after 1 warm-up run)
+#   RUNS [7]        runs per configuration (after 1 warm-up run), interleaved: RUNS rounds of one run of each
 #   FREQS ["999 4999"]
 #   WORK [mktemp]   where outputs go (perf.data at 4999 Hz with DWARF stacks is about 170 MB a run)
+#   NICE [0]        e.g. -19: run the measurements at that priority (root), on a machine others are loading
 #   SKIP_BUILD [0]  1: use the fpprof release binary already built
 #
-# Configurations, each a hyperfine command (-N, no shell):
+# Configurations, each a hyperfine command (-N, no shell), run in interleaved rounds:
 #   alone               fixedwork ROUNDS TIMES
 #   fpprof-HZ           fpprof record -F HZ -o OUT.folded -- fixedwork ROUNDS TIMES
 #   perf-dwarf-HZ       perf record -q -e cpu-clock -F HZ --call-graph dwarf,16384 -o OUT.data -- fixedwork ...
@@ -36,6 +37,7 @@ WARMUP=1
 need perf hyperfine gcc python3 swift
 build_fpprof
 build_c "$WORK/fixedwork" "$BENCH/workloads/fixedwork.c"
+apply_nice
 
 {
     echo "machine: $(machine_line)"
@@ -52,11 +54,20 @@ for hz in $FREQS; do
 done
 for l in "${labels[@]}"; do rm -f "$WORK/$l.times"; done
 
-log "hyperfine: ${#commands[@]} configurations, $RUNS runs each after $WARMUP warm-up"
+log "hyperfine: ${#commands[@]} configurations, $RUNS rounds of one run each, after $WARMUP warm-up"
 names=()
 for i in "${!labels[@]}"; do names+=(-n "${labels[$i]}"); done
+# Interleaved: RUNS rounds, each running every configuration once, so that a burst of load from the neighbours
+# falls on all configurations alike instead of on whichever hyperfine happened to be running (it runs all the runs
+# of one command before the next). The rounds' JSON files are merged into overhead.json.
 # -i: fpprof exits 2 when the kernel dropped records (the profile is still written); perf may lose some too.
-hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/overhead.json" "${names[@]}" "${commands[@]}" >&2
+for ((r = 1; r <= RUNS; r++)); do
+    warm=()
+    ((r == 1)) && warm=(--warmup "$WARMUP")
+    hyperfine -N -i "${warm[@]}" --runs 1 --style basic --export-json "$WORK/overhead-round$r.json" \
+        "${names[@]}" "${commands[@]}" 2>&1 | grep -E '^(Benchmark|  Time)' >&2
+done
+python3 "$BENCH_SCRIPTS/stats.py" merge "$WORK/overhead.json" "$WORK"/overhead-round*.json
 
 # One more run of each profiler, outside the timing, to show what it captured (samples, lost records).
 {
@@ -86,7 +97,7 @@ for l in "${labels[@]}"; do pairs+=("$l=$WORK/$l.times"); done
     echo "## Target slowdown under fpprof record and perf record --call-graph dwarf,16384"
     echo
     echo "fpprof: $(fpprof_commit)"
-    echo "fixedwork $ROUNDS rounds; $RUNS runs per configuration after $WARMUP warm-up (hyperfine -N)."
+    echo "fixedwork $ROUNDS rounds; $RUNS interleaved rounds of one run per configuration, after $WARMUP warm-up (hyperfine -N)."
     echo "machine at the start: $(sed -n 's/^machine: //p' "$WORK/machine.txt")"
     echo "machine at the end:   $(machine_line)"
     echo "Results in $WORK."

@@ -8,12 +8,15 @@
         kind "hyperfine": values is a hyperfine --export-json file; samples / each run's wall time (first command),
                           and samples / its mean user+system time
         kind "marginal":  values is JSON|N_SHORT, a hyperfine file of two commands (long capture, short capture);
-                          samples (long - short) / (median time long - median time short)
+                          samples (long - short) / (best time long - best time short), and by mean CPU time
       Prints a Markdown table per workload: median, range, and the ratio of fpprof's median to each tool's.
 
   stats.py overhead HYPERFINE.json SKIP LABEL=TIMESFILE...
       Whole-command wall times from hyperfine, the target's own wall/CPU times from the times files (skipping the
       first SKIP lines of each, hyperfine's warm-up runs), slowdowns against "alone" and fpprof against perf.
+
+  stats.py merge OUT.json ROUND1.json ROUND2.json ...
+      Concatenates hyperfine JSON files of the same commands (interleaved rounds of one run each).
 """
 import json
 import statistics
@@ -46,14 +49,17 @@ def throughput(path):
                     r = json.load(j)["results"][0]
                 rates = [samples / t for t in r["times"]]
                 cpu_rate = samples / (r["user"] + r["system"])
-            else:  # marginal: (samples of the long capture - short one) / (median time long - median time short)
+            else:  # marginal: (samples of the long capture - short one) / (best time long - best time short)
+                # The best (minimum) times: a difference of two medians is too noisy on a shared machine.
                 jpath, _ = values.split("|")
                 with open(jpath) as j:
                     long, short = json.load(j)["results"][:2]
-                dt = med(long["times"]) - med(short["times"])
-                rates = [samples / dt] if dt > 0 else []
-                dc = (long["user"] + long["system"]) - (short["user"] + short["system"])
-                cpu_rate = samples / dc if dc > 0 else None
+                # A difference under a tenth of the long run's time is within the noise: no figure.
+                dt = min(long["times"]) - min(short["times"])
+                rates = [samples / dt] if dt > 0.1 * min(long["times"]) else []
+                long_cpu = long["user"] + long["system"]
+                dc = long_cpu - (short["user"] + short["system"])
+                cpu_rate = samples / dc if dc > 0.1 * long_cpu else None
             rows.append((workload, tool, samples, frames, kind, rates, cpu_rate))
     for workload in dict.fromkeys(r[0] for r in rows):
         mine = [r for r in rows if r[0] == workload]
@@ -74,7 +80,7 @@ def throughput(path):
                 print(f"| {tool} | {samples:,} | {frames} | n/a (noise) | | | | {cpu_cells} |")
                 continue
             m = med(rates)
-            rng = "(from medians)" if kind == "marginal" else f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))}"
+            rng = "(best runs)" if kind == "marginal" else f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))}"
             runs = "" if kind == "marginal" else str(len(rates))
             print(
                 f"| {tool} | {samples:,} | {frames} | {fmt_rate(m)} | {rng} | {runs} | {ref / m:.2f}× | {cpu_cells} |"
@@ -85,8 +91,10 @@ def read_times(path, skip):
     out = []
     with open(path) as f:
         lines = [l.split() for l in f if l.strip()]
-    for wall, user, system in lines[skip:]:
-        out.append((int(wall) / 1e9, int(user) / 1e9, int(system) / 1e9))
+    for l in lines[skip:]:
+        wall, user, system = l[:3]
+        switches = int(l[3]) + int(l[4]) if len(l) >= 5 else 0
+        out.append((int(wall) / 1e9, int(user) / 1e9, int(system) / 1e9, switches))
     return out
 
 
@@ -102,17 +110,23 @@ def overhead(hjson, skip, pairs):
     own_wall = {l: [t[0] for t in own[l]] for l in labels}
     own_cpu = {l: [t[1] + t[2] for t in own[l]] for l in labels}
     own_sys = {l: [t[2] for t in own[l]] for l in labels}
+    own_sw = {l: [t[3] for t in own[l]] for l in labels}
     base_own = med(own_wall["alone"])
     base_cmd = med(cmd["alone"])
 
     print("\n#### The target's own run time (CLOCK_MONOTONIC inside the workload, start of main to its end)\n")
-    print("| configuration | median s | range s | runs | slowdown vs alone | target CPU s (user+sys), median | of which sys |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| configuration | median s | range s | runs | slowdown vs alone | target CPU s (user+sys), median "
+        "| CPU vs alone | of which sys | context switches, median |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base_cpu = med(own_cpu["alone"])
     for l in labels:
         w = own_wall[l]
         print(
             f"| {l} | {med(w):.3f} | {min(w):.3f}–{max(w):.3f} | {len(w)} | {med(w) / base_own:.3f}× "
-            f"| {med(own_cpu[l]):.3f} | {med(own_sys[l]):.3f} |"
+            f"| {med(own_cpu[l]):.3f} | {med(own_cpu[l]) / base_cpu:.3f}× | {med(own_sys[l]):.3f} "
+            f"| {med(own_sw[l]):.0f} |"
         )
     print("\n#### The whole command (hyperfine: profiler start-up + target + the profiler's end processing)\n")
     print("| configuration | median s | range s | runs | slowdown vs alone | mean CPU s of the command (user+sys, all processes) |")
@@ -142,8 +156,34 @@ def overhead(hjson, skip, pairs):
         )
 
 
+def merge(out, paths):
+    """Concatenates the runs of hyperfine JSON files with the same commands (one per interleaved round)."""
+    merged = None
+    for path in sorted(paths, key=lambda p: int("".join(c for c in p.rsplit("round", 1)[-1] if c.isdigit()) or 0)):
+        with open(path) as f:
+            results = json.load(f)["results"]
+        if merged is None:
+            merged = [dict(r, times=list(r["times"]), _user=[r["user"]], _system=[r["system"]]) for r in results]
+            continue
+        for m, r in zip(merged, results):
+            assert m["command"] == r["command"]
+            m["times"] += r["times"]
+            m["_user"].append(r["user"])
+            m["_system"].append(r["system"])
+    for m in merged:
+        m["user"] = statistics.mean(m.pop("_user"))
+        m["system"] = statistics.mean(m.pop("_system"))
+        t = m["times"]
+        m.update(mean=statistics.mean(t), median=med(t), min=min(t), max=max(t))
+        m["stddev"] = statistics.stdev(t) if len(t) > 1 else 0.0
+    with open(out, "w") as f:
+        json.dump({"results": merged}, f, indent=1)
+
+
 def main():
-    if len(sys.argv) >= 3 and sys.argv[1] == "throughput":
+    if len(sys.argv) >= 4 and sys.argv[1] == "merge":
+        merge(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "throughput":
         throughput(sys.argv[2])
     elif len(sys.argv) >= 5 and sys.argv[1] == "overhead":
         overhead(sys.argv[2], int(sys.argv[3]), sys.argv[4:])

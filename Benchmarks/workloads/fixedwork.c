@@ -11,9 +11,10 @@
  *
  * Usage: fixedwork [ROUNDS [TIMES_FILE]]
  *   ROUNDS      rounds of 10 units (a unit is 1,000,000 iterations, about 1 ms here); default 200 (about 2 s)
- *   TIMES_FILE  append one line "wall_ns user_ns sys_ns" (CLOCK_MONOTONIC from main's start to its end, and
- *               the process's user and system CPU time from getrusage) to this file, so that a benchmark can read
- *               the target's own run time apart from the profiler's start-up and end processing.
+ *   TIMES_FILE  append one line "wall_ns user_ns sys_ns voluntary_switches involuntary_switches"
+ *               (CLOCK_MONOTONIC from main's start to its end; the process's user and system CPU time and context
+ *               switches from getrusage) to this file, so that a benchmark can read the target's own run time apart
+ *               from the profiler's start-up and end processing, and see how often it was descheduled.
  *
  * Build: gcc -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
  */
@@ -99,7 +100,7 @@ int main(int argc, char **argv) {
             perror(argv[2]);
             return 1;
         }
-        fprintf(f, "%lld %lld %lld\n", wall, user, sys);
+        fprintf(f, "%lld %lld %lld %ld %ld\n", wall, user, sys, ru.ru_nvcsw, ru.ru_nivcsw);
         fclose(f);
     }
     return 0;
