@@ -162,6 +162,27 @@ struct RecordTests {
         #expect(r.stdout.contains("--per-thread"))
     }
 
+    /// `-o` naming a FIFO (or a device such as /dev/null) writes into it instead of renaming a file over it.
+    @Test(.enabled(if: FPProf.isRoot, "perf_event_open needs root here"))
+    func outputToAFIFOIsWrittenInPlace() throws {
+        let fifo = FPProf.temporaryPath("fifo")
+        defer { unlink(fifo) }
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let copy = FPProf.temporaryPath("copy")
+        defer { unlink(copy) }
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat \(fifo) > \(copy)"]
+        try reader.run()
+        let r = try FPProf.run(["record", "-F", "999", "-o", fifo, "--", try FixtureBuilder.path(for: .shares), "0.5"])
+        reader.waitUntilExit()
+        #expect(r.status == 0 || r.status == 2, "\(r.stderr)")
+        var info = stat()
+        #expect(stat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO must stay a FIFO")
+        let folded = try Folded(parsing: String(contentsOfFile: copy, encoding: .utf8))
+        #expect(folded.total > 50)
+    }
+
     @Test func usageErrors() throws {
         let r = try FPProf.run(["record"])
         #expect(r.status == 64)

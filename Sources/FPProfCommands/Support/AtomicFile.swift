@@ -4,6 +4,19 @@ import Foundation
 /// bytes go to a temporary file in the same directory, are flushed, and are renamed over the target.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws(UserFacingError) {
+        if isSpecialFile(path) {
+            // A device or FIFO (`-o /dev/null`, a pipe) is written in place: renaming over it would replace it.
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            do {
+                try handle.write(contentsOf: data)
+                try handle.close()
+            } catch {
+                throw UserFacingError(message: "cannot write \(path): \(error.localizedDescription)")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
@@ -33,8 +46,22 @@ enum AtomicFile {
         }
     }
 
+    /// Whether `path` exists and is something other than a regular file or a directory.
+    static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     /// Fails early, before a long recording, if `path` cannot be written at the end.
     static func checkWritable(_ path: String) throws(UserFacingError) {
+        if isSpecialFile(path) {
+            guard access(path, W_OK) == 0 else {
+                throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false

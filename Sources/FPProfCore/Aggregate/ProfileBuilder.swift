@@ -89,8 +89,17 @@ public struct ProfileBuilder {
     public mutating func finish() -> RawProfile {
         apply(upTo: .max)
         var p = profile
+        p.stats.samplesByStatus = statusCountsByStatus
         p.modules = table.modules
         return p
+    }
+
+    private var statusCountsByStatus: [UnwindStatus: Int] {
+        var counts: [UnwindStatus: Int] = [:]
+        for status in UnwindStatus.allCases where statusCounts[Int(status.rawValue)] > 0 {
+            counts[status] = statusCounts[Int(status.rawValue)]
+        }
+        return counts
     }
 
     private mutating func apply(upTo limit: UInt64) {
@@ -136,6 +145,9 @@ public struct ProfileBuilder {
     }
 
     private var kernelModule: Int?
+    private var lastThread = ThreadID(-1)
+    /// Samples per `UnwindStatus.rawValue`: an array add instead of a dictionary update per sample.
+    private var statusCounts = [Int](repeating: 0, count: UnwindStatus.allCases.count)
 
     /// The kernel frames of the callchain (after PERF_CONTEXT_KERNEL), leaf first, go before the user frames.
     private mutating func prependKernelFrames(_ chain: WordWindow) {
@@ -206,13 +218,17 @@ public struct ProfileBuilder {
             return
         }
         profile.stats.samples += 1
-        profile.stats.threads.insert(tid)
-        profile.stats.processes.insert(pid)
+        if tid != lastThread {
+            // Consecutive samples are mostly of one thread: skip three set/dictionary updates for them.
+            lastThread = tid
+            profile.stats.threads.insert(tid)
+            profile.stats.processes.insert(pid)
+            table.noteSample(tid: tid, pid: pid)
+        }
         if let t = s.time {
             if profile.stats.firstTime == nil { profile.stats.firstTime = t }
             profile.stats.lastTime = max(profile.stats.lastTime ?? t, t)
         }
-        table.noteSample(tid: tid, pid: pid)
 
         frames.removeAll(keepingCapacity: true)
         var status: UnwindStatus
@@ -237,12 +253,19 @@ public struct ProfileBuilder {
         if status == .truncated, let chain = s.callchain {
             status = KernelChainSplice.extend(&frames, status: status, with: chain, code: map, recovered: recovered)
         }
-        profile.stats.samplesByStatus[status, default: 0] += 1
+        statusCounts[Int(status.rawValue)] += 1
 
         // Normalize in place: absolute address -> (module, file offset); callers at their call site.
+        var last = -1
         for i in frames.indices {
             let address = i == 0 ? frames[i] : frames[i] &- 1
-            if let m = map.index(of: address) {
+            // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
+            if last >= 0, map.mappings[last].contains(address) {
+                let mapping = map.mappings[last]
+                frames[i] = ModuleTable.pack(
+                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+            } else if let m = map.index(of: address) {
+                last = m
                 let mapping = map.mappings[m]
                 frames[i] = ModuleTable.pack(
                     module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)

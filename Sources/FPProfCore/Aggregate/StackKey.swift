@@ -1,6 +1,15 @@
 /// One distinct stack as aggregation sees it: who ran it, how its walk ended, and its frames as packed
 /// (module, file offset) words, leaf first. Caller frames already point at their call site (`ret - 1`).
 public struct StackKey: Hashable, Sendable {
+    /// One `combine(bytes:)` over the frames instead of one hasher call per word: deep stacks are hashed once per
+    /// sample, and this is most of that cost.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pid)
+        hasher.combine(tid)
+        hasher.combine(status)
+        frames.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public var pid: ProcessID
     /// The thread, when the profile is split per thread; 0 otherwise.
     public var tid: ThreadID
