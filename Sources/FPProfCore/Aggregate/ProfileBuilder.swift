@@ -8,8 +8,11 @@ public struct ProfileBuilder {
         public var maxDepth: Int
         /// Put the kernel's part of the callchain below the user frames (the sampler must have asked for it).
         public var kernel: Bool
-        public init(perThread: Bool = false, maxDepth: Int = 2048, kernel: Bool = false) {
+        /// Split Go stacks by goroutine (adds a `goroutine N` frame), with ids from `goroutineResolver`.
+        public var perGoroutine: Bool
+        public init(perThread: Bool = false, maxDepth: Int = 2048, kernel: Bool = false, perGoroutine: Bool = false) {
             self.perThread = perThread
+            self.perGoroutine = perGoroutine
             self.maxDepth = maxDepth
             self.kernel = kernel
         }
@@ -41,6 +44,13 @@ public struct ProfileBuilder {
     public var entryFrames: ((NormalizedAddress) -> EntryFrame)?
     private var entryCache: [UInt64: EntryFrame] = [:]
 
+    /// The goroutine id of a sample, asked only with `Options.perGoroutine`: given the process, the module that
+    /// holds the sampled IP, the `g` pointer (R14, which Go's ABIInternal code reserves for it) and SP. It reads
+    /// the live process, so only a recording can answer; it returns nil for code that is not Go, or when SP is not
+    /// within that `g`'s stack (a sample on g0 or the signal stack, or in C code where R14 is anything).
+    public var goroutineResolver: ((ProcessID, ModuleID, _ g: UInt64, _ sp: UInt64) -> Int64?)?
+    private let r14Index: Int
+
     public init(
         format: RecordFormat, options: Options = Options(),
         codeRanges: ((ModuleID) -> SpecialCode)?
@@ -58,6 +68,7 @@ public struct ProfileBuilder {
         bpIndex = mask & (1 << UInt64(X86Registers.bp)) != 0 ? index(X86Registers.bp) : -1
         spIndex = mask & (1 << UInt64(X86Registers.sp)) != 0 ? index(X86Registers.sp) : -1
         ipIndex = mask & (1 << UInt64(X86Registers.ip)) != 0 ? index(X86Registers.ip) : -1
+        r14Index = mask & (1 << UInt64(X86Registers.r14)) != 0 ? index(X86Registers.r14) : -1
     }
 
     /// Records decoded but not yet applied, waiting for the records of other CPUs' rings that may precede them.
@@ -233,6 +244,7 @@ public struct ProfileBuilder {
         frames.removeAll(keepingCapacity: true)
         var status: UnwindStatus
         var recovered: Int? = nil
+        var goroutine: Int64 = -1
         let map = table.maps[pid] ?? ProcessMap()
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
             bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
@@ -246,6 +258,11 @@ public struct ProfileBuilder {
                 scratch: &scratch, entry: entry)
             if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
                 recovered = 1
+            }
+            if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
+                let m = map.index(of: ip)
+            {
+                goroutine = resolve(pid, map.mappings[m].module, regs[r14Index], sp) ?? -1
             }
         } else {
             status = .truncated
@@ -278,6 +295,7 @@ public struct ProfileBuilder {
 
         key.pid = pid
         key.status = status
+        key.goroutine = goroutine
         key.processName = processNameIndex(pid)
         if options.perThread {
             key.tid = tid

@@ -7,6 +7,7 @@ public struct StackKey: Hashable, Sendable {
         hasher.combine(pid)
         hasher.combine(tid)
         hasher.combine(status)
+        hasher.combine(goroutine)
         frames.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
@@ -18,11 +19,16 @@ public struct StackKey: Hashable, Sendable {
     /// Interned thread name when split per thread, -1 otherwise.
     public var threadName: Int32
     public var status: UnwindStatus
+    /// The Go goroutine id the sample ran, when the profile is split per goroutine and it could be read; -1
+    /// otherwise (not Go code, a sample on a g0 or signal stack, a raw capture replayed without the process).
+    public var goroutine: Int64
     public var frames: [UInt64]
 
     public init(
-        pid: ProcessID, tid: ThreadID, processName: Int32, threadName: Int32, status: UnwindStatus, frames: [UInt64]
+        pid: ProcessID, tid: ThreadID, processName: Int32, threadName: Int32, status: UnwindStatus, frames: [UInt64],
+        goroutine: Int64 = -1
     ) {
+        self.goroutine = goroutine
         self.pid = pid
         self.tid = tid
         self.processName = processName

@@ -27,6 +27,7 @@ public struct FoldedWriter {
             if key.threadName >= 0 {
                 parts.append(Self.clean(profile.names[Int(key.threadName)]) + "/\(key.tid.rawValue)")
             }
+            if key.goroutine >= 0 { parts.append("goroutine \(key.goroutine)") }
             if let marker = key.status.marker { parts.append(marker) }
             for packed in key.frames.reversed() {
                 for f in namer.frames(for: packed) {

@@ -43,7 +43,8 @@ public struct FramePointerUnwinder: Sendable {
         var switches = 0
         // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.
         var floor = sp
-        switch code.classify(ip) {
+        var hint = -1
+        switch code.classify(ip, hint: &hint) {
         case .root: return .complete
         case .stackSwitch:
             // Sampled inside the switch itself: SP may already be on the new stack while BP is the old one's.
@@ -52,7 +53,7 @@ public struct FramePointerUnwinder: Sendable {
         case .code, .none: break
         }
         if case .returnAddressAtSP(let offset) = entry, let ret = memory.word(at: sp &+ UInt64(offset)) {
-            switch code.classify(ret) {
+            switch code.classify(ret, hint: &hint) {
             case .root:
                 frames.append(ret)
                 return .complete
@@ -74,7 +75,7 @@ public struct FramePointerUnwinder: Sendable {
             guard let next = memory.word(at: bp), let ret = memory.word(at: bp &+ 8) else { return .truncated }
             if next == 0 && ret == 0 { return .complete }
             var switching = false
-            switch code.classify(ret) {
+            switch code.classify(ret, hint: &hint) {
             case .none:
                 return .badFrame
             case .root:

@@ -36,11 +36,31 @@ public enum CodeKind: Sendable {
 
 public protocol CodeMap {
     func classify(_ address: UInt64) -> CodeKind
+    /// The same, with `hint` carried from one call to the next: a walk asks about neighbouring addresses, and a
+    /// map that can say "same place as last time" skips its search.
+    func classify(_ address: UInt64, hint: inout Int) -> CodeKind
+}
+
+extension CodeMap {
+    @inlinable public func classify(_ address: UInt64, hint: inout Int) -> CodeKind { classify(address) }
 }
 
 extension ProcessMap: CodeMap {
     @inlinable public func classify(_ address: UInt64) -> CodeKind {
-        guard let i = index(of: address) else { return .none }
+        var hint = -1
+        return classify(address, hint: &hint)
+    }
+
+    /// `hint` is the index of the mapping of the previous answer: checked first, searched only on a miss.
+    @inlinable public func classify(_ address: UInt64, hint: inout Int) -> CodeKind {
+        let i: Int
+        if hint >= 0, hint < mappings.count, mappings[hint].contains(address) {
+            i = hint
+        } else {
+            guard let found = index(of: address) else { return .none }
+            i = found
+            hint = found
+        }
         let m = mappings[i]
         for r in m.rootRanges where r.contains(address) { return .root }
         for r in m.switchRanges where r.contains(address) { return .stackSwitch }
