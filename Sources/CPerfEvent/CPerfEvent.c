@@ -8,10 +8,17 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int cperf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd, unsigned long flags) {
     return (int)syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, flags);
+}
+
+ssize_t cperf_read_memory(pid_t pid, void *local, size_t length, uint64_t remote) {
+    struct iovec here = {.iov_base = local, .iov_len = length};
+    struct iovec there = {.iov_base = (void *)(uintptr_t)remote, .iov_len = length};
+    return process_vm_readv(pid, &here, 1, &there, 1, 0);
 }
 
 int cperf_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0); }

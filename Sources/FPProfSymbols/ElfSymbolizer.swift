@@ -127,6 +127,12 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         cache.module(address.module).entryFrame(at: address.offset)
     }
 
+    /// The `runtime.g` field offsets of `module` when it is a Go binary (it has `.gopclntab`): from its DWARF type
+    /// `runtime.g`, else the Go 1.19 amd64 table. Nil for modules that are not Go or cannot be read.
+    public func goRuntimeLayout(for module: ModuleID) -> GoRuntimeLayout? {
+        cache.module(module).goRuntimeLayout
+    }
+
     /// One message per module that could not be read, e.g. `cannot read ELF /opt/x: not an ELF file; frames in
     /// it are written x+0xOFFSET`, and per module whose DWARF is damaged.
     public var warnings: [String] { cache.warnings }

@@ -44,11 +44,14 @@ enum Fixture: String, CaseIterable, Sendable {
     case goChanHeavy = "go-chanheavy"
     /// Go: `runtime.goexit;main.main.func1;main.worker;main.caller;main.leaf`, where the compiler gives main.leaf no frame record.
     case goLeaf = "go-leaf"
+    /// Go: three goroutines spinning in `main.spinA`, `main.spinB`, `main.spinC` (each calling `main.churn`) with
+    /// GOMAXPROCS=2; each prints `spinX ID` (its goroutine id, from runtime.Stack) to stdout when it starts.
+    case goGoroutines = "go-goroutines"
 
     /// The executable's file name, which is also the process name (comm) in profiles.
     var executableName: String { rawValue }
 
-    var isGo: Bool { [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf].contains(self) }
+    var isGo: Bool { [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf, .goGoroutines].contains(self) }
 
     /// The function names the fixture defines (all with a frame record; the C ones checked by FixtureTests).
     var functionNames: [String] {
@@ -65,6 +68,7 @@ enum Fixture: String, CaseIterable, Sendable {
         case .goGCHeavy: ["main.main", "main.worker", "main.build", "main.check"]
         case .goChanHeavy: ["main.main", "main.relay"]
         case .goLeaf: ["main.main", "main.worker", "main.caller", "main.leaf"]
+        case .goGoroutines: ["main.main", "main.spinA", "main.spinB", "main.spinC", "main.churn"]
         }
     }
 
@@ -110,7 +114,7 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(
                     ["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)
             ]
-        case .goGCHeavy, .goChanHeavy: []
+        case .goGCHeavy, .goChanHeavy, .goGoroutines: []
         }
     }
 
@@ -300,6 +304,7 @@ struct FixtureBuilder {
         case .goGCHeavy: fixturesDirectory.appendingPathComponent("go/gcheavy")
         case .goChanHeavy: fixturesDirectory.appendingPathComponent("go/chanheavy")
         case .goLeaf: fixturesDirectory.appendingPathComponent("go/leaf")
+        case .goGoroutines: fixturesDirectory.appendingPathComponent("go/goroutines")
         default: fixturesDirectory.appendingPathComponent("c/\(fixture.rawValue).c")
         }
     }

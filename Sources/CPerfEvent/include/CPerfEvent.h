@@ -21,6 +21,10 @@ int cperf_disable(int fd);
 /// ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, target_fd): send fd's records into target_fd's ring.
 int cperf_set_output(int fd, int target_fd);
 
+/// process_vm_readv(2) of one remote range into one local buffer (Glibc's declaration needs _GNU_SOURCE, which the
+/// Swift importer does not set). Returns the bytes read, or -1 with errno set.
+ssize_t cperf_read_memory(pid_t pid, void *local, size_t length, uint64_t remote);
+
 /// Acquire load of the ring's data_head (the kernel's write position).
 uint64_t cperf_load_head(const struct perf_event_mmap_page *page);
 /// Release store of the ring's data_tail (our read position), after the records are consumed.

@@ -32,6 +32,13 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(help: "Add each thread's name and tid as a frame after the process name.")
     var perThread = false
 
+    @Flag(
+        help: """
+            Add each Go sample's goroutine id as a frame `goroutine N` after the process (and thread) name, and as \
+            the pprof label `goroutine`. Read from the live process; `fpprof report` of a raw capture has no ids.
+            """)
+    var perGoroutine = false
+
     @Option(help: "Also keep the raw capture (every record, versioned) in this file, for `fpprof report`.")
     var raw: String?
 
@@ -45,7 +52,7 @@ struct RecordCommand: AsyncParsableCommand {
                 recording = try await Recording.run(
                     target: target.target, configuration: sampling.configuration, duration: target.duration,
                     perThread: perThread, raw: rawFile, rendering: rendering.renderOptions(output: output),
-                    symbols: symbols.settings)
+                    symbols: symbols.settings, perGoroutine: perGoroutine)
             } catch {
                 rawFile?.abandon()
                 throw error

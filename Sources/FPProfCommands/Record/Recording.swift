@@ -19,7 +19,8 @@ struct Recording {
 
     static func run(
         target: SamplerTarget, configuration: SamplerConfiguration, duration: Double?, perThread: Bool,
-        raw: StreamingFile?, rendering: RenderOptions = RenderOptions(), symbols: SymbolSettings = SymbolSettings()
+        raw: StreamingFile?, rendering: RenderOptions = RenderOptions(), symbols: SymbolSettings = SymbolSettings(),
+        perGoroutine: Bool = false
     ) async throws -> Recording {
         let symbolizer = ElfSymbolizer(options: symbols.options)
         let kernelSymbols = try symbols.kernelSymbols()
@@ -28,7 +29,7 @@ struct Recording {
         let session = try SamplingSession(configuration: configuration, target: target)
         var builder = try PipelineSetup.builder(
             format: session.format, perThread: perThread, rendering: rendering, symbols: symbols,
-            symbolizer: symbolizer)
+            symbolizer: symbolizer, goroutines: perGoroutine ? GoroutineReader(symbolizer: symbolizer) : nil)
         raw?.write(
             Capture.encodeHeader(
                 CaptureHeader(

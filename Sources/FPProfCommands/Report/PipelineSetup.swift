@@ -5,17 +5,23 @@ import FPProfSymbols
 /// How the pipeline is put together for a recording's samples. A capture holds the records but not these
 /// choices, so `record` and `report` both make them here, or a replay would drift from the live run: the builder's
 /// options, the symbolizer's code ranges (roots and stack switches) and entry-frame rules, and the namer that adds
-/// kernel names.
+/// kernel names. Goroutine ids are the exception: they are read from the live process (`GoroutineReader`), so
+/// only `record --per-goroutine` has them, and a replay has none.
 enum PipelineSetup {
     static func builder(
         format: RecordFormat, perThread: Bool, rendering: RenderOptions, symbols: SymbolSettings,
-        symbolizer: ElfSymbolizer
+        symbolizer: ElfSymbolizer, goroutines: GoroutineReader? = nil
     ) throws(RecordDecodeError) -> ProfileBuilder {
         var builder = try ProfileBuilder(
             format: format,
-            options: .init(perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel),
+            options: .init(
+                perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel,
+                perGoroutine: goroutines != nil),
             codeRanges: { symbolizer.codeRanges(for: $0) })
         builder.entryFrames = { symbolizer.entryFrame(for: $0) }
+        if let goroutines {
+            builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3) }
+        }
         return builder
     }
 

@@ -20,7 +20,7 @@ struct DisplayFrame: Hashable, Sendable {
 }
 
 extension NamedProfile {
-    /// The frames of `stack`, root first. `context` adds the process (and thread, when split per thread) frames
+    /// The frames of `stack`, root first. `context` adds the process (thread, goroutine, when split so) frames
     /// that folded text and the flamegraph start with; the marker of an incomplete walk is always there.
     func displayFrames(of stack: NamedStack, context: Bool = true) -> [DisplayFrame] {
         var out: [DisplayFrame] = []
@@ -29,6 +29,9 @@ extension NamedProfile {
             out.append(DisplayFrame(name: stack.process, role: .process))
             if let thread = stack.thread {
                 out.append(DisplayFrame(name: thread + (stack.tid.map { "/\($0)" } ?? ""), role: .thread))
+            }
+            if let goroutine = stack.goroutine {
+                out.append(DisplayFrame(name: "goroutine \(goroutine)", role: .thread))
             }
         }
         if let marker = stack.status.marker { out.append(DisplayFrame(name: marker, role: .marker)) }

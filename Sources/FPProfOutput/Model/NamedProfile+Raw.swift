@@ -47,7 +47,8 @@ extension NamedProfile {
                 NamedStack(
                     process: raw.names[Int(key.processName)], pid: key.pid.rawValue,
                     thread: perThread ? raw.names[Int(key.threadName)] : nil,
-                    tid: perThread ? key.tid.rawValue : nil, status: key.status,
+                    tid: perThread ? key.tid.rawValue : nil, goroutine: key.goroutine >= 0 ? key.goroutine : nil,
+                    status: key.status,
                     locations: key.frames.reversed().map(location), samples: weight.samples, period: weight.period))
         }
     }
@@ -57,6 +58,7 @@ extension NamedProfile {
         if a.pid != b.pid { return a.pid < b.pid }
         if a.tid != b.tid { return a.tid < b.tid }
         if a.status != b.status { return a.status.rawValue < b.status.rawValue }
+        if a.goroutine != b.goroutine { return a.goroutine < b.goroutine }
         return a.frames.reversed().lexicographicallyPrecedes(b.frames.reversed())
     }
 

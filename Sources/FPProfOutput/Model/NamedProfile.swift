@@ -78,6 +78,8 @@ public struct NamedStack: Sendable {
     /// The thread name, when the profile is split per thread.
     public var thread: String?
     public var tid: Int32?
+    /// The Go goroutine id, when the profile is split per goroutine and the id was read.
+    public var goroutine: Int64?
     /// Anything but `complete` puts a marker frame (`[fp-loop]`, ...) above the known frames.
     public var status: UnwindStatus
     /// Indices into `NamedProfile.locations`, root first.
@@ -87,13 +89,14 @@ public struct NamedStack: Sendable {
     public var period: UInt64
 
     public init(
-        process: String, pid: Int32? = nil, thread: String? = nil, tid: Int32? = nil,
+        process: String, pid: Int32? = nil, thread: String? = nil, tid: Int32? = nil, goroutine: Int64? = nil,
         status: UnwindStatus = .complete, locations: [Int], samples: Int, period: UInt64 = 0
     ) {
         self.process = process
         self.pid = pid
         self.thread = thread
         self.tid = tid
+        self.goroutine = goroutine
         self.status = status
         self.locations = locations
         self.samples = samples

@@ -18,8 +18,8 @@ public struct PprofEncodingError: Error, CustomStringConvertible {
 /// - One location per distinct (module, offset); its inline chain as several `Line`s, innermost first.
 /// - Functions de-duplicated by (name, file). Unwind markers (`[fp-loop]`, ...) are functions and locations of
 ///   their own at the root end of the stack, so `go tool pprof` shows them like the flamegraph does.
-/// - Labels `pid`, `process`, and when split per thread `tid` and `thread`; `unwind` names the status of
-///   flagged samples. Comments give the event and frequency.
+/// - Labels `pid`, `process`, when split per thread `tid` and `thread`, when split per goroutine `goroutine`;
+///   `unwind` names the status of flagged samples. Comments give the event and frequency.
 public enum PprofWriter {
     public static func encode(_ profile: NamedProfile) throws(PprofEncodingError) -> [UInt8] {
         let message = self.message(profile)
@@ -150,6 +150,7 @@ public enum PprofWriter {
             s.label.append(label("process", str: stack.process))
             if let tid = stack.tid { s.label.append(label("tid", num: Int64(tid))) }
             if let thread = stack.thread { s.label.append(label("thread", str: thread)) }
+            if let goroutine = stack.goroutine { s.label.append(label("goroutine", num: goroutine)) }
             if stack.status != .complete { s.label.append(label("unwind", str: stack.status.description)) }
             p.sample.append(s)
         }

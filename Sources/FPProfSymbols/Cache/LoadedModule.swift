@@ -22,6 +22,7 @@ final class LoadedModule {
     private var callFrames: SourceState<CallFrameTable> = .unopened
     /// Entry-frame answers by file offset (see `entryFrame(at:)`).
     private var entryAnswers: [UInt64: EntryFrame] = [:]
+    private var goLayout: SourceState<GoRuntimeLayout> = .unopened
     /// When the symbolizer last used this module (its own counter), for releasing the least recently used first.
     var lastUse: UInt64 = 0
     /// A message for the symbolizer's warnings, once: DWARF that libdw could not read.
@@ -97,6 +98,18 @@ final class LoadedModule {
                 pendingWarning = warning + "; names come from the symbol table"
             }
             return opened
+        }
+    }
+
+    /// The `runtime.g` layout when the module is Go code (see `readGoRuntimeLayout()`), read once.
+    var goRuntimeLayout: GoRuntimeLayout? {
+        switch goLayout {
+        case .open(let layout): return layout
+        case .absent: return nil
+        case .unopened:
+            let layout = readGoRuntimeLayout()
+            goLayout = layout.map { .open($0) } ?? .absent
+            return layout
         }
     }
 

@@ -1,0 +1,3 @@
+module goroutinesfixture
+
+go 1.19

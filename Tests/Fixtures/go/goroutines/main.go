@@ -1,0 +1,108 @@
+// Command goroutines is a Go fixture of fpprof's end-to-end tests: three goroutines, each spinning in a function of
+// its own, each printing its own goroutine id (from runtime.Stack) before it starts:
+//
+//	spinA 18
+//	spinB 19
+//	spinC 20
+//
+//	runtime.goexit;main.main.func1;main.spinA   (goroutine 18), likewise spinB and spinC
+//
+// Usage: goroutines [SECONDS]   (default 3; 0 = run until killed)
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var stop atomic.Bool
+
+// goid is the calling goroutine's id, from the first line of its stack trace: "goroutine N [running]:".
+func goid() int64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	buf = bytes.TrimPrefix(buf, []byte("goroutine "))
+	if i := bytes.IndexByte(buf, ' '); i > 0 {
+		buf = buf[:i]
+	}
+	id, err := strconv.ParseInt(string(buf), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return id
+}
+
+//go:noinline
+func churn(x uint64) uint64 {
+	for i := 0; i < 2000; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
+}
+
+//go:noinline
+func spinA(x uint64) uint64 {
+	for !stop.Load() {
+		x = churn(x)
+	}
+	return x
+}
+
+//go:noinline
+func spinB(x uint64) uint64 {
+	for !stop.Load() {
+		x = churn(x)
+	}
+	return x
+}
+
+//go:noinline
+func spinC(x uint64) uint64 {
+	for !stop.Load() {
+		x = churn(x)
+	}
+	return x
+}
+
+func main() {
+	seconds := 3.0
+	if len(os.Args) > 1 {
+		s, err := strconv.ParseFloat(os.Args[1], 64)
+		if err != nil || s < 0 {
+			fmt.Fprintf(os.Stderr, "%s: bad duration %q\n", os.Args[0], os.Args[1])
+			os.Exit(2)
+		}
+		seconds = s
+	}
+	runtime.GOMAXPROCS(2)
+	var printing sync.Mutex
+	var wg sync.WaitGroup
+	var sink atomic.Uint64
+	for _, spin := range []struct {
+		name string
+		f    func(uint64) uint64
+	}{{"spinA", spinA}, {"spinB", spinB}, {"spinC", spinC}} {
+		wg.Add(1)
+		go func(name string, f func(uint64) uint64) {
+			defer wg.Done()
+			printing.Lock()
+			fmt.Printf("%s %d\n", name, goid())
+			printing.Unlock()
+			sink.Add(f(1))
+		}(spin.name, spin.f)
+	}
+	if seconds > 0 {
+		time.Sleep(time.Duration(seconds * float64(time.Second)))
+		stop.Store(true)
+	}
+	wg.Wait()
+	if sink.Load() == 42 {
+		fmt.Println()
+	}
+}
