@@ -103,3 +103,21 @@ struct StrippedGoTests {
         #expect(folded.count { $0.frames.contains("runtime.goexit") } > folded.total / 2)
     }
 }
+
+/// The vdso has no file: its frames are named from fpprof's own copy of the image, and its CFI recovers callers.
+@Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open needs root here"))
+struct VdsoTests {
+    @Test func vdsoFramesAreNamedAndComplete() throws {
+        // Demo/demo.c reads CLOCK_THREAD_CPUTIME_ID in a loop: about half its samples are in the vdso.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Demo/demo.c").path
+        let output = NSTemporaryDirectory() + "fpprof-vdso-demo-\(getpid())"
+        defer { unlink(output) }
+        _ = try FixtureCommand.check("/usr/bin/gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", output, source])
+        let (folded, _) = try FPProf.record(["-F", "999", "--", output, "1.5"])
+        let vdso = folded.count { $0.frames.last?.hasPrefix("__vdso_") == true }
+        #expect(Double(vdso) > 0.1 * Double(folded.total), "\(vdso) of \(folded.total)")
+        #expect(folded.count { $0.text.contains("[vdso]+0x") } == 0)
+        #expect(folded.count { !Folded.markers.isDisjoint(with: $0.frames) } == 0)
+    }
+}

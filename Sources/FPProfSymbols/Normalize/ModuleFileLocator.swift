@@ -14,10 +14,11 @@ struct ModuleFileLocator: Sendable {
     /// symbolizing against a copy of another machine's files.
     var rootPrefix: String?
 
-    /// The paths to try, in order. Empty for pseudo-files such as `[vdso]` or `//anon`, which have no file on disk:
-    /// they are not a failure worth a warning.
+    /// The paths to try, in order. The vdso is read from fpprof's own copy (`VdsoImage`). Empty for other
+    /// pseudo-files such as `//anon`, which have no file on disk: they are not a failure worth a warning.
     func candidates(for module: ModuleID) -> [String] {
         var path = module.path
+        if path == "[vdso]", rootPrefix == nil { return VdsoImage.path.map { [$0] } ?? [] }
         guard path.hasPrefix("/"), !path.hasPrefix("//") else { return [] }
         if path.hasSuffix(Self.deletedSuffix) { path.removeLast(Self.deletedSuffix.count) }
         if let rootPrefix { return [rootPrefix + path] }

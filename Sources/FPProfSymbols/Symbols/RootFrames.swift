@@ -30,6 +30,8 @@ enum RootFrames {
 ///   place, so `fn`'s record continues into the goroutine's frames.
 /// - `morestack` (and `morestack_noctxt`, which jumps into it): runs `newstack` on g0 from a function's prologue.
 /// - `asmcgocall`: runs a C function on g0 (cgo calls, and the runtime's own libc calls where it makes them).
+/// - `time.now`, `runtime.walltime`, `runtime.nanotime1` (time_linux_amd64.s, sys_linux_amd64.s): call the vdso on
+///   the g0 stack, so a sample inside the vdso has SP on g0 and BP on the goroutine's stack.
 ///
 /// `systemstack_switch` is not one: it is a fake PC the scheduler leaves in `g.sched` for tracebacks, never on a
 /// frame-pointer chain.
@@ -40,6 +42,8 @@ enum StackSwitchFrames {
         "runtime.morestack", "runtime.morestack.abi0",
         "runtime.morestack_noctxt", "runtime.morestack_noctxt.abi0",
         "runtime.asmcgocall", "runtime.asmcgocall.abi0",
+        "time.now", "time.now.abi0", "runtime.walltime", "runtime.walltime.abi0",
+        "runtime.nanotime1", "runtime.nanotime1.abi0",
     ]
 
     /// Whether a (version-free) symbol name is a stack switch.
