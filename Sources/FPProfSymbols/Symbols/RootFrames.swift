@@ -1,6 +1,10 @@
 /// The functions where a stack legitimately ends. Past them a frame-pointer walk finds either a zero frame pointer
 /// or stale memory (a Go thread past `runtime.mstart`), so the unwinder stops there and calls the stack complete.
 /// `start_thread` is not among them: a thread's stack continues into the `clone3` that called it.
+///
+/// A signal handler runs on a stack of its own (Go's gsignal stack, an `sigaltstack`), entered from the kernel's
+/// signal frame: its trampolines (`runtime.sigtramp`, `runtime.cgoSigtramp`, the `sigreturn` restorers) end the
+/// handler's stack. The interrupted code's frames are in the saved context, not on a frame-pointer chain.
 enum RootFrames {
     /// Exact names: the C runtime's entry points, glibc's thread creation (its exported `clone` is an alias of
     /// `__clone`), and Go's goroutine, thread and process entry points under both Go ABIs' symbol names.
@@ -9,6 +13,9 @@ enum RootFrames {
         "clone", "__clone", "clone3", "__clone3",
         "runtime.goexit", "runtime.mstart", "runtime.rt0_go",
         "runtime.goexit.abi0", "runtime.mstart.abi0", "runtime.rt0_go.abi0",
+        "runtime.sigtramp", "runtime.sigtramp.abi0", "runtime.cgoSigtramp", "runtime.cgoSigtramp.abi0",
+        "runtime.sigreturn", "runtime.sigreturn.abi0", "runtime.sigreturn__sigaction",
+        "runtime.sigreturn__sigaction.abi0", "__restore_rt",
     ]
 
     /// Name prefixes: Go's per-platform entry stubs (`_rt0_amd64_linux`, `_rt0_amd64`, `_rt0_arm64_linux`, ...).
