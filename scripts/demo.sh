@@ -8,4 +8,4 @@ mkdir -p out
 gcc -O1 -g -fno-omit-frame-pointer -o out/demo Demo/demo.c
 .build/release/fpprof record -F 999 -o out/demo.folded -- out/demo 3
 echo "wrote out/demo.folded; top stacks:"
-sort -k2 -n -r -t' ' out/demo.folded | awk '{print $NF, $1}' | sort -rn | head -5
+awk '{print $NF, $0}' out/demo.folded | sort -rn | head -5 | cut -d' ' -f2-
