@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `fpprof symbolize`, the command users get, against `eu-addr2line -a -f -i` on 1000 random code addresses of an
+/// -O2 -g program whose helpers gcc inlines two levels deep: function, inline chain, file and line of every frame.
+@Suite(
+    .enabled(
+        if: FixtureCommand.which("eu-addr2line") != nil && FixtureCommand.which("gcc") != nil, "needs elfutils and gcc")
+)
+struct SymbolizeCommandTests {
+    /// One address's frames, innermost first, as `function` and `file:line`.
+    typealias Block = [[String]]
+
+    /// Splits `-a -f -i` output into blocks, one per address line. eu-addr2line's `inlined at ... in X` and the
+    /// `:column` of its locations are dropped: fpprof prints neither.
+    static func blocks(_ text: String) -> [Block] {
+        var blocks: [Block] = []
+        var pending: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("0x") && line.count == 18 {
+                blocks.append([])
+                pending = nil
+            } else if let function = pending {
+                var location = line
+                let parts = line.split(separator: ":", omittingEmptySubsequences: false)
+                if parts.count == 3 { location = parts[0] + ":" + parts[1] }
+                blocks[blocks.count - 1].append([function, location])
+                pending = nil
+            } else if !blocks.isEmpty, !line.isEmpty {
+                pending = line.components(separatedBy: " inlined at ").first ?? line
+            }
+        }
+        return blocks
+    }
+
+    @Test func agreesWithEuAddr2line() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/symbols/inlined.c").path
+        let binary = FPProf.temporaryPath("inlined")
+        defer { unlink(binary) }
+        _ = try FixtureCommand.check("/usr/bin/gcc", ["-O2", "-g", "-o", binary, source])
+        let sections = try FixtureCommand.check("/usr/bin/readelf", ["-SW", binary]).stdout
+        let text = try #require(sections.split(separator: "\n").first { $0.contains(" .text ") })
+        let fields = text.split(separator: " ").map(String.init)
+        let index = try #require(fields.firstIndex(of: ".text"))
+        let start = try #require(UInt64(fields[index + 2], radix: 16))
+        let size = try #require(UInt64(fields[index + 4], radix: 16))
+        var state: UInt64 = 7
+        let addresses = (0..<1000).map { _ -> String in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return "0x" + String(start + (state >> 33) % size, radix: 16)
+        }
+        // fpprof names an address with a line but no function `module+0xOFFSET` where eu-addr2line prints `??`.
+        let unnamed = URL(fileURLWithPath: binary).lastPathComponent + "+0x"
+        let ours = Self.blocks(try FPProf.run(["symbolize", "--demangle", "full", "--exe", binary] + addresses).stdout)
+            .map { $0.map { $0[0].hasPrefix(unnamed) ? ["??", $0[1]] : $0 } }
+        let theirs = Self.blocks(
+            try FixtureCommand.run("/usr/bin/eu-addr2line", ["-a", "-f", "-i", "-e", binary] + addresses).stdout)
+        try #require(ours.count == 1000 && theirs.count == 1000)
+        // Where nothing names an address (padding after a function), eu-addr2line takes its inline chain from the
+        // start of the line-table row, not from the address: there only the first frame is compared.
+        let differing = (0..<1000).filter { i in
+            theirs[i].first?.first == "??" ? ours[i].prefix(1) != theirs[i].prefix(1) : ours[i] != theirs[i]
+        }
+        let inlined = ours.filter { $0.count >= 3 }.count
+        #expect(
+            differing.isEmpty,
+            "\(differing.count) differ, e.g. \(differing.prefix(3).map { (addresses[$0], ours[$0], theirs[$0]) })")
+        #expect(inlined > 100, "the fixture should put many addresses under two inlined calls")
+    }
+}
