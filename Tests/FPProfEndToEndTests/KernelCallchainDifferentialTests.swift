@@ -51,16 +51,8 @@ struct KernelCallchainDifferentialTests {
                 let sp = s.userRegister(X86Registers.sp, mask: mask),
                 let bp = s.userRegister(X86Registers.bp, mask: mask)
             else { continue }
-            // The user part of the kernel's chain: after PERF_CONTEXT_USER, up to the next marker.
-            var kernel: [UInt64] = []
-            var inUser = false
-            for word in chain {
-                if CallchainContext.isMarker(word) {
-                    inUser = word == CallchainContext.user
-                    continue
-                }
-                if inUser { kernel.append(word) }
-            }
+            // The user part of the kernel's chain.
+            let kernel = CallchainContext.section(CallchainContext.user, of: chain).map { $0.map { chain[$0] } } ?? []
             guard !kernel.isEmpty, kernel.count < 127 else { continue }
             frames.removeAll(keepingCapacity: true)
             let status = FramePointerUnwinder().unwind(

@@ -162,18 +162,11 @@ public struct ProfileBuilder {
 
     /// The kernel frames of the callchain (after PERF_CONTEXT_KERNEL), leaf first, go before the user frames.
     private mutating func prependKernelFrames(_ chain: WordWindow) {
-        var kernelFrames: [UInt64] = []
-        var inKernel = false
-        for word in chain {
-            if CallchainContext.isMarker(word) {
-                inKernel = word == CallchainContext.kernel
-                continue
-            }
-            guard inKernel else { continue }
-            let address = kernelFrames.isEmpty ? word : word &- 1
-            kernelFrames.append(address)
+        guard let section = CallchainContext.section(CallchainContext.kernel, of: chain), !section.isEmpty else {
+            return
         }
-        guard !kernelFrames.isEmpty else { return }
+        // Callers at their call site, as for user frames.
+        let kernelFrames = section.map { chain[$0] &- ($0 == section.lowerBound ? 0 : 1) }
         let module: Int
         if let k = kernelModule {
             module = k

@@ -36,12 +36,22 @@ public struct FoldedWriter {
             }
             counts[parts.joined(separator: ";"), default: 0] += weight.samples
         }
-        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return Self.sorted(counts)
     }
 
     public func render<S: Symbolizer>(_ profile: RawProfile, namer: inout FrameNamer<S>) -> String {
+        Self.text(lines(profile, namer: &namer))
+    }
+
+    /// Folded lines in the format's order: sorted by stack.
+    public static func sorted(_ counts: [String: Int]) -> [(String, Int)] {
+        counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The file's text: `stack COUNT`, one line each.
+    public static func text(_ lines: [(String, Int)]) -> String {
         var out = ""
-        for (stack, count) in lines(profile, namer: &namer) {
+        for (stack, count) in lines {
             out += stack
             out += " "
             out += String(count)
@@ -51,7 +61,7 @@ public struct FoldedWriter {
     }
 
     /// Frame names may not contain the separators of the format.
-    static func clean(_ name: String) -> String {
+    public static func clean(_ name: String) -> String {
         guard name.contains(where: { $0 == ";" || $0 == "\n" || $0 == "\r" }) else { return name }
         return String(name.map { $0 == ";" ? ":" : ($0 == "\n" || $0 == "\r") ? " " : $0 })
     }

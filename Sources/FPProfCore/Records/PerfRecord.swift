@@ -67,6 +67,17 @@ public enum CallchainContext {
     public static let max: UInt64 = UInt64(bitPattern: -4095)
 
     @inlinable public static func isMarker(_ word: UInt64) -> Bool { word >= max }
+
+    /// The indices of the addresses that follow `context` (`user`, `kernel`, ...) in `chain`, up to the next
+    /// marker; nil when the chain has no such part.
+    public static func section(_ context: UInt64, of chain: WordWindow) -> Range<Int>? {
+        var start: Int?
+        for i in 0..<chain.count where isMarker(chain[i]) {
+            if let start { return start..<i }
+            if chain[i] == context { start = i + 1 }
+        }
+        return start.map { $0..<chain.count }
+    }
 }
 
 /// Values from `sample_id_all` trailers and sample bodies that identify where a record came from.

@@ -16,18 +16,10 @@ public enum KernelChainSplice {
     public static func extend<Code: CodeMap>(
         _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code, recovered: Int? = nil
     ) -> UnwindStatus {
-        // The user part: after PERF_CONTEXT_USER, up to the next marker.
-        var start = -1
-        var end = chain.count
-        for i in 0..<chain.count where CallchainContext.isMarker(chain[i]) {
-            if start >= 0 {
-                end = i
-                break
-            }
-            if chain[i] == CallchainContext.user { start = i + 1 }
-        }
+        guard let user = CallchainContext.section(CallchainContext.user, of: chain) else { return status }
+        let (start, end) = (user.lowerBound, user.upperBound)
         let shared = frames.count - (recovered == nil ? 0 : 1)
-        guard start >= 0, end - start > shared, end - start < kernelLimit else { return status }
+        guard end - start > shared, end - start < kernelLimit else { return status }
         var k = start
         for i in 0..<frames.count where i != recovered {
             if chain[k] != frames[i] { return status }
