@@ -24,13 +24,8 @@ public struct KernelSymbols: Sendable {
 
     /// The function whose start is the nearest at or below `address`.
     public func name(at address: UInt64) -> String? {
-        var lo = 0
-        var hi = starts.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if starts[mid] <= address { lo = mid + 1 } else { hi = mid }
-        }
-        return lo == 0 ? nil : names[lo - 1]
+        let above = starts.upperBound(address)
+        return above == 0 ? nil : names[above - 1]
     }
 }
 

@@ -69,13 +69,7 @@ public struct PerfMapSymbols: Sendable {
     /// The entry covering `address` (the latest line among overlapping ones).
     public func entry(at address: VirtualAddress) -> Entry? {
         let target = address.rawValue
-        var low = 0
-        var high = starts.count
-        while low < high {
-            let middle = (low + high) / 2
-            if starts[middle] <= target { low = middle + 1 } else { high = middle }
-        }
-        var candidate = low - 1
+        var candidate = starts.upperBound(target) - 1
         var best: Int32 = -1
         while candidate >= 0, maxEnds[candidate] > target {
             let index = order[candidate]

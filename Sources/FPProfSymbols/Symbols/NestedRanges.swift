@@ -81,13 +81,5 @@ struct NestedRanges: Sendable {
     var byteCount: Int { count * 28 }
 
     /// The index of the first start greater than `value`.
-    private func upperBound(_ value: UInt64) -> Int {
-        var low = 0
-        var high = starts.count
-        while low < high {
-            let middle = (low + high) / 2
-            if starts[middle] <= value { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func upperBound(_ value: UInt64) -> Int { starts.upperBound(value) }
 }
