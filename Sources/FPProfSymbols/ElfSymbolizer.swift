@@ -127,6 +127,20 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         cache.module(address.module).entryFrame(at: address.offset)
     }
 
+    /// What `StackSwitchRepair` needs: the traits of the stack switch at an address, and the caller a frameless
+    /// switch hides (see `LoadedModule.hiddenCaller`). Asked only within one module (Go binaries are static).
+    public var stackSwitchSymbols: StackSwitchSymbols {
+        StackSwitchSymbols(
+            traits: { self.cache.module($0.module).stackSwitchTraits(at: $0.offset) },
+            hiddenCaller: { switchAt, above, callee in
+                guard above.module == switchAt.module, callee.map({ $0.module == switchAt.module }) ?? true else {
+                    return nil
+                }
+                return self.cache.module(switchAt.module).hiddenCaller(
+                    switchAt: switchAt.offset, above: above.offset, callee: callee?.offset)
+            })
+    }
+
     /// The `runtime.g` field offsets of `module` when it is a Go binary (it has `.gopclntab`): from its DWARF type
     /// `runtime.g`, else the Go 1.19 amd64 table. Nil for modules that are not Go or cannot be read.
     public func goRuntimeLayout(for module: ModuleID) -> GoRuntimeLayout? {

@@ -372,10 +372,16 @@ struct FixtureBuilder {
             gcc, cFlags(fixture) + pthreadFlags(fixture) + ["-o", output, source(of: fixture).path])
     }
 
-    private static func buildGo(_ fixture: Fixture, to output: String) throws {
+    /// The `go` command on PATH, or an error that says it is missing.
+    static func goTool() throws -> String {
         guard let go = FixtureCommand.which("go") else {
             throw FixtureError(command: ["go"], status: nil, message: "go not found on PATH")
         }
+        return go
+    }
+
+    private static func buildGo(_ fixture: Fixture, to output: String) throws {
+        let go = try goTool()
         let inherited = ProcessInfo.processInfo.environment
         // The fixture has no dependencies: never touch the network, never switch toolchains.
         var environment = ["GOFLAGS": "", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GO111MODULE": "on"]

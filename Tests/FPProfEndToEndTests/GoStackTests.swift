@@ -10,9 +10,11 @@ import Testing
 struct GoStackTests {
     static let roots: Set<String> = ["runtime.goexit", "runtime.mstart", "runtime.rt0_go"]
 
-    /// GC-heavy: at least 99 % of samples rooted, none flagged with a loop or cycle, and the allocator's work on g0
-    /// (`runtime.mallocgc;...;runtime.systemstack`) carries the goroutine's main.worker above it.
+    /// GC-heavy: at least 99 % of samples rooted, none flagged, and the allocator's work on g0
+    /// (`runtime.mallocgc;...;runtime.systemstack`) carries the goroutine's main.worker above it. Right above
+    /// `runtime.systemstack` is the function that called it (per `go tool objdump`).
     @Test func gcHeavyStacksAreWhole() throws {
+        let path = try FixtureBuilder.path(for: .goGCHeavy)
         let folded = try recordRooted(.goGCHeavy)
         let switched = folded.lines.filter { $0.frames.contains("runtime.systemstack") }
         let fromMain = switched.filter { line in
@@ -27,13 +29,18 @@ struct GoStackTests {
         #expect(
             withGoroutine.reduce(0) { $0 + $1.count } == fromMainSamples,
             "g0 samples under mallocgc without the goroutine's frames:\n\(describe(fromMain))")
+        try expectCallersAbove("runtime.systemstack", calling: "runtime.systemstack.abi0", in: folded, binary: path)
     }
 
-    /// Channel-heavy (scheduler: mcall, systemstack): at least 99 % rooted, none flagged.
+    /// Channel-heavy (scheduler: mcall, systemstack): at least 99 % rooted, none flagged, and right above
+    /// `runtime.mcall` and `runtime.systemstack` the functions that called them.
     @Test func chanHeavyStacksAreWhole() throws {
+        let path = try FixtureBuilder.path(for: .goChanHeavy)
         let folded = try recordRooted(.goChanHeavy)
         let relay = folded.count { $0.frames.contains("main.relay") }
         #expect(relay > 100, "too few samples in main.relay")
+        try expectCallersAbove("runtime.mcall", calling: "runtime.mcall", in: folded, binary: path)
+        try expectCallersAbove("runtime.systemstack", calling: "runtime.systemstack.abi0", in: folded, binary: path)
     }
 
     /// Records `fixture` for 3 s and checks the shares of rooted and flagged samples.
@@ -45,12 +52,34 @@ struct GoStackTests {
         let rooted = folded.count { $0.frames.count >= 2 && Self.roots.contains($0.frames[1]) }
         let unrooted = folded.lines.filter { !($0.frames.count >= 2 && Self.roots.contains($0.frames[1])) }
         #expect(rooted * 100 >= total * 99, "\(rooted) of \(total) rooted; the others:\n\(describe(unrooted))")
-        let loops = folded.lines.filter { $0.frames.contains("[fp-loop]") || $0.frames.contains("[fp-cycle]") }
-        #expect(loops.isEmpty, "loops or cycles:\n\(describe(loops))")
-        // "None flagged": a bad frame or truncated walk is allowed only in the 1 % (signal handler samples).
-        let marked = folded.count { $0.frames.contains { Folded.markers.contains($0) } }
-        #expect(marked * 100 <= total, "\(marked) of \(total) flagged:\n\(describe(unrooted))")
+        let flagged = folded.lines.filter { $0.frames.contains { Folded.markers.contains($0) } }
+        #expect(flagged.isEmpty, "flagged:\n\(describe(flagged))")
         return folded
+    }
+
+    /// Every frame right above `frame` (a frameless switch, whose caller the chain skips and fpprof puts back) is a
+    /// function whose code calls `symbol` directly, by `go tool objdump`, except where a goroutine's entry function
+    /// called the switch and no closure names it: at most 1 % of those samples end at a root right above.
+    private func expectCallersAbove(_ frame: String, calling symbol: String, in folded: Folded, binary: String) throws {
+        let callers = try GoCallSites.callers(of: symbol, in: binary)
+        #expect(callers.count > 5, "objdump found few callers of \(symbol): \(callers)")
+        var total = 0
+        var atRoot = 0
+        var wrong: [Folded.Line] = []
+        for line in folded.lines {
+            for (i, name) in line.frames.enumerated() where name == frame && i >= 2 {
+                total += line.count
+                let above = line.frames[i - 1]
+                if Self.roots.contains(above) {
+                    atRoot += line.count
+                } else if !callers.contains(above) {
+                    wrong.append(line)
+                }
+            }
+        }
+        #expect(total > 20, "too few samples under \(frame): \(total)")
+        #expect(wrong.isEmpty, "above \(frame), a function that does not call it:\n\(describe(wrong))")
+        #expect(atRoot * 100 <= total, "\(atRoot) of \(total) samples have a root right above \(frame)")
     }
 
     private func describe(_ lines: [Folded.Line]) -> String {

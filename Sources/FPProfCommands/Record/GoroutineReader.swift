@@ -3,13 +3,18 @@ import FPProfSampler
 import FPProfSymbols
 
 /// Reads the goroutine id of a live Go sample: R14 holds the running `g` in Go's ABIInternal code, and the
-/// binary's `runtime.g` layout says where `goid` and `stack` are in it. The `g` counts only when SP lies in
-/// `[g.stack.lo, g.stack.hi)` (in C code or Go assembly R14 may be any value) and its goid is positive. Samples on a
-/// g0 or signal goroutine (goid 0: runtime code under `systemstack` or `mcall`, the scheduler, signal handlers)
-/// get no id: the memory is read when the sample is processed, milliseconds after it was taken, and by then the
-/// thread's `m.curg` has usually moved on to another goroutine, so following it would name the wrong one.
+/// binary's `runtime.g` layout says where `goid`, `stack` and `m` are in it. The `g` counts only when SP lies in
+/// `[g.stack.lo, g.stack.hi)` (in C code or Go assembly R14 may be any value).
 ///
-/// The same delay means a `g` whose goroutine exited and was reused in between gives the new goroutine's id; rare
+/// A sample on a thread's g0 (goid 0: runtime code under `systemstack`, `mcall`, `morestack`) works for the
+/// goroutine whose frames the walk reached past the switch: the first frame pointer outside g0's stack lies on
+/// that goroutine's stack. The memory is read when the sample is processed, milliseconds after it was taken, so
+/// nothing that may have changed since is trusted on its own: the thread's `m.curg` names the goroutine only if its
+/// stack holds that frame pointer, and otherwise a goroutine seen before whose stack (read again now) holds it.
+/// Goroutine stacks never overlap, so either answer is the goroutine the frames belong to. A signal handler's stack
+/// ends at its trampoline, with no frame past it, and gets no id.
+///
+/// The delay also means a `g` whose goroutine exited and was reused in between gives the new goroutine's id; rare
 /// for long-lived goroutines, possible for short ones. Each read's result is kept per (pid, g) and used only when
 /// the read fails (the process exited before its last samples were processed). Only a live recording can ask: a
 /// raw capture replayed by `fpprof report` has no process memory, so its goroutine is always unknown.
@@ -18,6 +23,9 @@ final class GoroutineReader {
         var lo: UInt64
         var hi: UInt64
         var id: Int64
+        var m: UInt64
+
+        func holds(_ address: UInt64) -> Bool { lo < hi && address >= lo && address < hi }
     }
 
     private let symbolizer: ElfSymbolizer
@@ -28,7 +36,9 @@ final class GoroutineReader {
         self.symbolizer = symbolizer
     }
 
-    func goroutine(pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64) -> Int64? {
+    func goroutine(
+        pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64, framePointers: ArraySlice<UInt64> = []
+    ) -> Int64? {
         let layout: GoRuntimeLayout?
         if let known = layouts[module] {
             layout = known
@@ -36,18 +46,34 @@ final class GoroutineReader {
             layout = symbolizer.goRuntimeLayout(for: module)
             layouts[module] = layout
         }
-        guard let layout, g != 0, g & 7 == 0 else { return nil }
-        let goroutine: Goroutine
-        if let fields = Self.read(pid, g, [layout.stackLo, layout.stackHi, layout.goid]) {
-            goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]))
-            seen[pid, default: [:]][g] = goroutine
-        } else if let known = seen[pid]?[g] {
-            goroutine = known
-        } else {
+        guard let layout, let running = read(pid, g: g, layout, fallBackToSeen: true), running.holds(sp) else {
             return nil
         }
-        guard goroutine.lo < goroutine.hi, sp >= goroutine.lo, sp < goroutine.hi, goroutine.id > 0 else { return nil }
-        return goroutine.id
+        if running.id > 0 { return running.id }
+        guard running.id == 0, let crossing = framePointers.first(where: { !running.holds($0) }) else { return nil }
+        if running.m != 0, running.m & 7 == 0, let curg = Self.read(pid, running.m, [layout.mCurg])?[0],
+            let current = read(pid, g: curg, layout), current.holds(crossing), current.id > 0
+        {
+            return current.id
+        }
+        guard let candidate = seen[pid]?.first(where: { $0.value.holds(crossing) && $0.value.id > 0 })?.key,
+            let fresh = read(pid, g: candidate, layout), fresh.holds(crossing), fresh.id > 0
+        else { return nil }
+        return fresh.id
+    }
+
+    /// The fields of the `g` at `g`, remembered per process; with `fallBackToSeen`, the remembered ones when the
+    /// process can no longer be read.
+    private func read(_ pid: ProcessID, g: UInt64, _ layout: GoRuntimeLayout, fallBackToSeen: Bool = false)
+        -> Goroutine?
+    {
+        guard g != 0, g & 7 == 0 else { return nil }
+        if let fields = Self.read(pid, g, [layout.stackLo, layout.stackHi, layout.goid, layout.m]) {
+            let goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]), m: fields[3])
+            seen[pid, default: [:]][g] = goroutine
+            return goroutine
+        }
+        return fallBackToSeen ? seen[pid]?[g] : nil
     }
 
     /// The words at `offsets` (multiples of 8) from `base`, in one read of the span that covers them.

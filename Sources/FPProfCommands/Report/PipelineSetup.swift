@@ -19,8 +19,9 @@ enum PipelineSetup {
                 perGoroutine: goroutines != nil),
             codeRanges: { symbolizer.codeRanges(for: $0) })
         builder.entryFrames = { symbolizer.entryFrame(for: $0) }
+        builder.stackSwitches = symbolizer.stackSwitchSymbols
         if let goroutines {
-            builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3) }
+            builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3, framePointers: $4) }
         }
         return builder
     }

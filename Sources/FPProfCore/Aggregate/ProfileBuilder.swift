@@ -45,10 +45,26 @@ public struct ProfileBuilder {
     private var entryCache: [UInt64: EntryFrame] = [:]
 
     /// The goroutine id of a sample, asked only with `Options.perGoroutine`: given the process, the module that
-    /// holds the sampled IP, the `g` pointer (R14, which Go's ABIInternal code reserves for it) and SP. It reads
-    /// the live process, so only a recording can answer; it returns nil for code that is not Go, or when SP is not
-    /// within that `g`'s stack (a sample on g0 or the signal stack, or in C code where R14 is anything).
-    public var goroutineResolver: ((ProcessID, ModuleID, _ g: UInt64, _ sp: UInt64) -> Int64?)?
+    /// holds the sampled IP, the `g` pointer (R14, which Go's ABIInternal code reserves for it), SP and the frame
+    /// pointers the walk went through (past a g0 switch they lie on the goroutine's stack). It reads the live
+    /// process, so only a recording can answer; it returns nil for code that is not Go, or when no goroutine's
+    /// stack holds SP or the frames (C code, where R14 is anything; a signal handler).
+    public var goroutineResolver:
+        ((ProcessID, ModuleID, _ g: UInt64, _ sp: UInt64, _ framePointers: ArraySlice<UInt64>) -> Int64?)?
+
+    /// What the symbols say about stack switches, for `StackSwitchRepair`: the traits of the switch function at a
+    /// normalized address, and the entry (file offset, same module) of the function that a direct call ending at a
+    /// normalized return address calls. Nil: walks are not repaired.
+    public var stackSwitches: StackSwitchSymbols?
+    private var switchTraitCache: [UInt64: StackSwitchTraits] = [:]
+    private var hiddenCallerCache: [HiddenCallerQuestion: FileOffset?] = [:]
+
+    /// A `hiddenCaller` question by packed (module, offset) frames; `callee` is `.max` when there is none.
+    private struct HiddenCallerQuestion: Hashable {
+        var switchAt: UInt64
+        var above: UInt64
+        var callee: UInt64
+    }
     private let r14Index: Int
 
     public init(
@@ -189,6 +205,50 @@ public struct ProfileBuilder {
         return rule
     }
 
+    private mutating func switchTraits(_ address: UInt64, _ map: ProcessMap, _ symbols: StackSwitchSymbols)
+        -> StackSwitchTraits
+    {
+        guard let (packed, normalized) = normalize(address, map) else { return StackSwitchTraits() }
+        if let known = switchTraitCache[packed] { return known }
+        let traits = symbols.traits(normalized)
+        switchTraitCache[packed] = traits
+        return traits
+    }
+
+    private mutating func hiddenCaller(
+        switchAt: UInt64, above: UInt64, callee: UInt64?, _ map: ProcessMap, _ symbols: StackSwitchSymbols
+    ) -> UInt64? {
+        guard let (switchPacked, switchNormalized) = normalize(switchAt, map),
+            let (abovePacked, aboveNormalized) = normalize(above, map), let m = map.index(of: above)
+        else { return nil }
+        let calleeNormalized = callee.flatMap { normalize($0, map) }
+        let question = HiddenCallerQuestion(
+            switchAt: switchPacked, above: abovePacked, callee: calleeNormalized?.0 ?? .max)
+        let entry: FileOffset?
+        if let known = hiddenCallerCache[question] {
+            entry = known
+        } else {
+            entry = symbols.hiddenCaller(switchNormalized, aboveNormalized, calleeNormalized?.1)
+            hiddenCallerCache[question] = entry
+        }
+        // Back to an address in the mapping of the frame above; a target outside it is not trusted.
+        let mapping = map.mappings[m]
+        guard let entry, entry.rawValue >= mapping.pageOffset.rawValue else { return nil }
+        let absolute = mapping.start.rawValue &+ (entry.rawValue &- mapping.pageOffset.rawValue)
+        return mapping.contains(absolute) ? absolute : nil
+    }
+
+    /// `address` as a packed frame and as a normalized address, when a mapping holds it.
+    private func normalize(_ address: UInt64, _ map: ProcessMap) -> (UInt64, NormalizedAddress)? {
+        guard let m = map.index(of: address) else { return nil }
+        let mapping = map.mappings[m]
+        let offset = mapping.fileOffset(of: address)
+        return (
+            ModuleTable.pack(module: mapping.moduleIndex, offset: offset.rawValue),
+            NormalizedAddress(module: mapping.module, offset: offset)
+        )
+    }
+
     /// Interned names per pid and tid, so that a sample costs an integer lookup, not a string hash. A COMM record
     /// drops the entry it changes.
     private var processNames: [ProcessID: Int32] = [:]
@@ -237,6 +297,7 @@ public struct ProfileBuilder {
         frames.removeAll(keepingCapacity: true)
         var status: UnwindStatus
         var recovered: Int? = nil
+        var kernelOnly: Int? = nil
         var goroutine: Int64 = -1
         let map = table.maps[pid] ?? ProcessMap()
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
@@ -252,16 +313,28 @@ public struct ProfileBuilder {
             if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
                 recovered = 1
             }
+            if case .recordAtSP = entry { kernelOnly = 1 }
             if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
                 let m = map.index(of: ip)
             {
-                goroutine = resolve(pid, map.mappings[m].module, regs[r14Index], sp) ?? -1
+                goroutine = resolve(pid, map.mappings[m].module, regs[r14Index], sp, scratch[...]) ?? -1
             }
         } else {
             status = .truncated
         }
         if status == .truncated, let chain = s.callchain {
-            status = KernelChainSplice.extend(&frames, status: status, with: chain, code: map, recovered: recovered)
+            status = KernelChainSplice.extend(
+                &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
+        }
+        if map.hasStackSwitches, let symbols = stackSwitches {
+            // Moved out for the call: the answers' caches are mutated while the frames are.
+            var walked: [UInt64] = []
+            swap(&walked, &frames)
+            status = StackSwitchRepair.repair(
+                &walked, status: status, code: map,
+                traits: { switchTraits($0, map, symbols) },
+                hiddenCaller: { hiddenCaller(switchAt: $0, above: $1, callee: $2, map, symbols) })
+            swap(&walked, &frames)
         }
         statusCounts[Int(status.rawValue)] += 1
 

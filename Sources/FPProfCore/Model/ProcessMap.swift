@@ -39,6 +39,8 @@ public struct Mapping: Hashable, Sendable {
 /// A new mapping replaces whatever it overlaps, as `mmap` over an existing range does.
 public struct ProcessMap: Sendable {
     public private(set) var mappings: [Mapping] = []
+    /// Whether any mapping holds stack-switch code: a walk over a map without any needs no repair at switches.
+    public private(set) var hasStackSwitches = false
 
     public init() {}
 
@@ -70,6 +72,7 @@ public struct ProcessMap: Sendable {
         let at = kept.firstIndex { $0.start > m.start } ?? kept.endIndex
         kept.insert(m, at: at)
         mappings = kept
+        hasStackSwitches = kept.contains { !$0.switchRanges.isEmpty }
     }
 
     private func clamp(_ r: Range<UInt64>, _ m: Mapping) -> Range<UInt64>? {
@@ -78,7 +81,10 @@ public struct ProcessMap: Sendable {
         return lo < hi ? lo..<hi : nil
     }
 
-    public mutating func removeAll() { mappings.removeAll() }
+    public mutating func removeAll() {
+        mappings.removeAll()
+        hasStackSwitches = false
+    }
 
     /// The index of the mapping holding `address`, if any.
     @inlinable public func index(of address: UInt64) -> Int? {

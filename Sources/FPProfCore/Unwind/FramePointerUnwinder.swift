@@ -3,6 +3,9 @@
 public enum EntryFrame: Hashable, Sendable {
     case framePointer
     case returnAddressAtSP(offset: Int)
+    /// The function's record is in place, but BP points elsewhere for a moment (Go, around a `duffzero` call, points
+    /// it at a record built for the callee): the function's own record is at `SP + offset`.
+    case recordAtSP(offset: Int)
 }
 
 /// Walks frame records (`[BP]` = caller's BP, `[BP+8]` = return address) from the sampled registers.
@@ -27,7 +30,9 @@ public struct FramePointerUnwinder: Sendable {
     }
 
     /// Appends frame 0 (`ip`) and then each caller's return address (raw, not yet `- 1`) to `frames`.
-    /// `scratch` holds the BPs walked; both are caller-owned so a hot loop allocates nothing.
+    /// `scratch` receives the BPs walked, in order, the last one included even when its record could not be read:
+    /// a caller learns from them which stacks the walk crossed (a goroutine's, past a g0 switch). Both arrays are
+    /// caller-owned so a hot loop allocates nothing.
     ///
     /// `entry` says whether the sampled function has set up its own frame record at `ip`. When it has not (a
     /// frameless leaf, or a prologue), BP still points at the caller's record, which names the caller's caller:
@@ -52,6 +57,7 @@ public struct FramePointerUnwinder: Sendable {
             switches = 1
         case .code, .none: break
         }
+        if case .recordAtSP(let offset) = entry { bp = sp &+ UInt64(offset) }
         if case .returnAddressAtSP(let offset) = entry, let ret = memory.word(at: sp &+ UInt64(offset)) {
             switch code.classify(ret, hint: &hint) {
             case .root:
@@ -71,7 +77,19 @@ public struct FramePointerUnwinder: Sendable {
         }
         while true {
             if bp == 0 { return .complete }
-            if bp & 7 != 0 || bp < floor { return .badFrame }
+            if bp & 7 != 0 { return .badFrame }
+            if bp < floor {
+                // A record straddling SP, only as the first one: Go calls `duffzero`/`duffcopy` with BP pointing at a
+                // record it built just below SP, whose BP slot ([SP - 8]) the kernel did not copy and whose return
+                // address is [SP]. The walk can go no further on its own.
+                guard frames.count == 1, bp &+ 8 == floor, let ret = memory.word(at: floor),
+                    case .code = code.classify(ret, hint: &hint)
+                else { return .badFrame }
+                frames.append(ret)
+                scratch.append(bp)
+                return .truncated
+            }
+            scratch.append(bp)
             guard let next = memory.word(at: bp), let ret = memory.word(at: bp &+ 8) else { return .truncated }
             if next == 0 && ret == 0 { return .complete }
             var switching = false
@@ -96,7 +114,6 @@ public struct FramePointerUnwinder: Sendable {
                 switches += 1
                 floor = 0
             }
-            scratch.append(bp)
             bp = next
         }
     }

@@ -12,20 +12,26 @@ public enum KernelChainSplice {
     public static let kernelLimit = 127
 
     /// `recovered`: the index of a frame our walk found that the kernel's cannot have (a frameless function's
-    /// caller, taken from the stack); it is skipped in the comparison.
+    /// caller, taken from the stack); it is skipped in the comparison. `kernelOnly`: the index in the kernel's user
+    /// chain of a frame ours rightly lacks (the stale return address of a record BP pointed at for a moment, see
+    /// `EntryFrame.recordAtSP`); skipped too.
     public static func extend<Code: CodeMap>(
-        _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code, recovered: Int? = nil
+        _ frames: inout [UInt64], status: UnwindStatus, with chain: WordWindow, code: Code, recovered: Int? = nil,
+        kernelOnly: Int? = nil
     ) -> UnwindStatus {
         guard let user = CallchainContext.section(CallchainContext.user, of: chain) else { return status }
         let (start, end) = (user.lowerBound, user.upperBound)
-        let shared = frames.count - (recovered == nil ? 0 : 1)
+        let shared = frames.count - (recovered == nil ? 0 : 1) + (kernelOnly == nil ? 0 : 1)
         guard end - start > shared, end - start < kernelLimit else { return status }
+        let skipped = kernelOnly.map { start + $0 }
         var k = start
         for i in 0..<frames.count where i != recovered {
+            if k == skipped { k += 1 }
             if chain[k] != frames[i] { return status }
             k += 1
         }
-        for i in (start + shared)..<end {
+        if k == skipped { k += 1 }
+        for i in k..<end {
             let ret = chain[i]
             switch code.classify(ret) {
             case .none:

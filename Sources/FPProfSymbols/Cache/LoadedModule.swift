@@ -23,6 +23,8 @@ final class LoadedModule {
     /// Entry-frame answers by file offset (see `entryFrame(at:)`).
     private var entryAnswers: [UInt64: EntryFrame] = [:]
     private var goLayout: SourceState<GoRuntimeLayout> = .unopened
+    /// Per function start (link-time address): the targets of the direct calls in its code (see `HiddenCaller`).
+    var directCallTargets: [UInt64: Set<UInt64>] = [:]
     /// When the symbolizer last used this module (its own counter), for releasing the least recently used first.
     var lastUse: UInt64 = 0
     /// A message for the symbolizer's warnings, once: DWARF that libdw could not read.
@@ -150,6 +152,12 @@ final class LoadedModule {
             callFrames = table.map { .open($0) } ?? .absent
             return table
         }
+    }
+
+    /// The traits of the stack switch whose code holds `offset` (none for any other code).
+    func stackSwitchTraits(at offset: FileOffset) -> StackSwitchTraits {
+        guard let file, let index = file.symbolIndex(atFileOffset: offset) else { return StackSwitchTraits() }
+        return StackSwitchFrames.traits(file.symbols.name(of: index))
     }
 
     /// Whether the symbol covering `offset` is one where stacks end. Uncached: it is one binary search and no

@@ -1,3 +1,5 @@
+internal import FPProfCore
+
 /// The functions where a stack legitimately ends. Past them a frame-pointer walk finds either a zero frame pointer
 /// or stale memory (a Go thread past `runtime.mstart`), so the unwinder stops there and calls the stack complete.
 /// `start_thread` is not among them: a thread's stack continues into the `clone3` that called it.
@@ -55,4 +57,26 @@ enum StackSwitchFrames {
 
     /// Whether a (version-free) symbol name is a stack switch.
     static func isSwitch(_ name: String) -> Bool { names.contains(name) }
+
+    /// Never return to their caller (Go's traceback ends g0 at them): `mcall` runs the scheduler, `morestack` copies
+    /// the stack or preempts. The goroutine past them may be running again elsewhere.
+    static let detaching: Set<String> = [
+        "runtime.mcall", "runtime.mcall.abi0",
+        "runtime.morestack", "runtime.morestack.abi0",
+        "runtime.morestack_noctxt", "runtime.morestack_noctxt.abi0",
+    ]
+
+    /// `$0` assembly that leaves its caller's BP for its callee, so the caller's own frame is not on the chain. The
+    /// vdso callers make frames of their own. `morestack` hides two: it is called from the prologue of the function
+    /// growing its stack, before that function saves BP, so the chain skips both that function and its caller, and
+    /// the code can name neither for certain (the caller's call site is on the goroutine's stack); none is added.
+    static let hidingCaller: Set<String> = [
+        "runtime.systemstack", "runtime.systemstack.abi0",
+        "runtime.mcall", "runtime.mcall.abi0",
+        "runtime.asmcgocall", "runtime.asmcgocall.abi0",
+    ]
+
+    static func traits(_ name: String) -> StackSwitchTraits {
+        StackSwitchTraits(detaches: detaching.contains(name), hidesCaller: hidingCaller.contains(name))
+    }
 }

@@ -97,6 +97,15 @@ struct SymbolTable: Sendable {
         (0..<count).filter(isStackSwitch).map { ranges.starts[$0]..<ranges.ends[$0] }
     }
 
+    /// The address range of entry `index`.
+    func range(of index: Int) -> Range<UInt64> { ranges.starts[index]..<ranges.ends[index] }
+
+    /// The first entry named `name` (version-free); a linear search, for the rare question by name.
+    func index(named name: String) -> Int? {
+        guard let nameIndex = names.firstIndex(of: name) else { return nil }
+        return nameIndexes.firstIndex(of: Int32(nameIndex))
+    }
+
     /// The entry covering `address`, for tests and diagnostics.
     func entry(containing address: UInt64) -> Entry? {
         index(containing: address).map { Entry(start: ranges.starts[$0], end: ranges.ends[$0], name: name(of: $0)) }

@@ -18,9 +18,19 @@ struct GoEntryFrames {
     let text: [UInt8]
     let textAddress: UInt64
 
+    /// Frameless by `pcsp`, yet called with a frame record: the compiler saves BP just below SP and points BP at it
+    /// right before the call (`MOVQ BP, -16(SP); LEAQ -16(SP), BP; CALL runtime.duffzero+k`), so the record's BP
+    /// slot lies 8 bytes under the callee's SP and its return-address slot is `[SP]` (see `FramePointerUnwinder`).
+    static let calledWithRecord: Set<String> = [
+        "runtime.duffzero", "runtime.duffzero.abi0", "runtime.duffcopy", "runtime.duffcopy.abi0",
+    ]
+
     func entryFrame(at address: UInt64, name: String?) -> EntryFrame? {
         guard let function = table.function(containing: address) else { return nil }
-        if let name, StackSwitchFrames.isSwitch(name) || RootFrames.isRoot(name) { return .framePointer }
+        if let name, StackSwitchFrames.isSwitch(name) || RootFrames.isRoot(name) || Self.calledWithRecord.contains(name)
+        {
+            return .framePointer
+        }
         guard let runs = table.spDeltaRuns(of: function), let run = runs.firstIndex(where: { address < $0.end })
         else { return .framePointer }
         let delta = runs[run].delta
@@ -35,7 +45,21 @@ struct GoEntryFrames {
         if isAddToSP(at: address), [4, 5, 8].contains(where: { isSPLoad(at: address &- UInt64($0), length: $0) }) {
             return .returnAddressAtSP(offset: Int(delta))
         }
+        if delta >= 16, isInDuffCall(address) { return .recordAtSP(offset: Int(delta) - 8) }
         return .framePointer
+    }
+
+    /// Whether `address` is where BP points at the record built for a `duffzero`/`duffcopy` call: the call itself,
+    /// after `LEAQ -16(SP), BP`, or the `MOVQ 0(BP), BP` that restores BP after it returns. The function's own
+    /// record is then where every Go frame keeps it, 8 bytes under its return address.
+    private func isInDuffCall(_ address: UInt64) -> Bool {
+        let lea: [UInt8] = [0x48, 0x8d, 0x6c, 0x24, 0xf0]
+        let restore: [UInt8] = [0x48, 0x8b, 0x6d, 0x00]
+        func bytes(_ at: UInt64, _ expected: [UInt8]) -> Bool {
+            expected.indices.allSatisfy { byte(at: at &+ UInt64($0)) == expected[$0] }
+        }
+        if byte(at: address) == 0xe8, address >= 5, bytes(address &- 5, lea) { return true }
+        return bytes(address, restore) && address >= 10 && byte(at: address &- 5) == 0xe8 && bytes(address &- 10, lea)
     }
 
     /// The instructions at which BP is saved but not yet pointing at the new record, given where SP first moved;

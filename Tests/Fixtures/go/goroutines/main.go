@@ -7,7 +7,11 @@
 //
 //	runtime.goexit;main.main.func1;main.spinA   (goroutine 18), likewise spinB and spinC
 //
-// Usage: goroutines [SECONDS]   (default 3; 0 = run until killed)
+// With "alloc", each spin function also allocates a large slice per round: the allocator takes a span from the heap
+// on the thread's g0 stack (runtime.(*mheap).alloc -> runtime.systemstack), below the goroutine's own frames, so
+// those samples run on g0 for that goroutine.
+//
+// Usage: goroutines [SECONDS [alloc]]   (default 3; 0 = run until killed)
 package main
 
 import (
@@ -22,6 +26,19 @@ import (
 )
 
 var stop atomic.Bool
+var allocate bool
+var garbage atomic.Pointer[[]byte]
+
+// round is one unit of a spin function's work: churn, and with "alloc" a large allocation.
+func round(x uint64) uint64 {
+	x = churn(x)
+	if allocate {
+		b := make([]byte, 256<<10)
+		b[x%uint64(len(b))] = byte(x)
+		garbage.Store(&b)
+	}
+	return x
+}
 
 // goid is the calling goroutine's id, from the first line of its stack trace: "goroutine N [running]:".
 func goid() int64 {
@@ -49,7 +66,7 @@ func churn(x uint64) uint64 {
 //go:noinline
 func spinA(x uint64) uint64 {
 	for !stop.Load() {
-		x = churn(x)
+		x = round(x)
 	}
 	return x
 }
@@ -57,7 +74,7 @@ func spinA(x uint64) uint64 {
 //go:noinline
 func spinB(x uint64) uint64 {
 	for !stop.Load() {
-		x = churn(x)
+		x = round(x)
 	}
 	return x
 }
@@ -65,7 +82,7 @@ func spinB(x uint64) uint64 {
 //go:noinline
 func spinC(x uint64) uint64 {
 	for !stop.Load() {
-		x = churn(x)
+		x = round(x)
 	}
 	return x
 }
@@ -80,6 +97,7 @@ func main() {
 		}
 		seconds = s
 	}
+	allocate = len(os.Args) > 2 && os.Args[2] == "alloc"
 	runtime.GOMAXPROCS(2)
 	var printing sync.Mutex
 	var wg sync.WaitGroup
