@@ -25,7 +25,7 @@ import Testing
             &frames, status: .complete, code: code, traits: traits,
             hiddenCaller: { at, above, callee in
                 asked.append((at, above, callee))
-                return 0x42_0000
+                return .function(0x42_0000)
             })
         #expect(status == .complete)
         // The entry is stored as a return address (+ 1), so that it is looked up at the entry itself.
@@ -41,7 +41,7 @@ import Testing
             &frames, status: .complete, code: code, traits: traits,
             hiddenCaller: { at, above, callee in
                 asked.append((at, above, callee))
-                return 0x42_0000
+                return .function(0x42_0000)
             })
         #expect(status == .complete)
         #expect(frames == [0x40_0120, 0x42_0001, 0x41_0010, 0x40_0010])
@@ -61,7 +61,7 @@ import Testing
         for bad in [UnwindStatus.badFrame, .truncated] {
             var frames: [UInt64] = [0x43_0000, 0x41_2000, 0x40_01a0, 0x41_0010, 0x41_0020]
             let status = StackSwitchRepair.repair(
-                &frames, status: bad, code: code, traits: traits, hiddenCaller: { _, _, _ in 0x42_0000 })
+                &frames, status: bad, code: code, traits: traits, hiddenCaller: { _, _, _ in .function(0x42_0000) })
             #expect(status == .complete)
             #expect(frames == [0x43_0000, 0x41_2000, 0x40_01a0])
         }
@@ -80,7 +80,7 @@ import Testing
     @Test func aSoundWalkPastADetachingSwitchKeepsTheGoroutine() {
         var frames: [UInt64] = [0x43_0000, 0x40_01a0, 0x41_0010, 0x40_0010]
         let status = StackSwitchRepair.repair(
-            &frames, status: .complete, code: code, traits: traits, hiddenCaller: { _, _, _ in 0x42_0000 })
+            &frames, status: .complete, code: code, traits: traits, hiddenCaller: { _, _, _ in .function(0x42_0000) })
         #expect(status == .complete)
         #expect(frames == [0x43_0000, 0x40_01a0, 0x42_0001, 0x41_0010, 0x40_0010])
     }
@@ -89,15 +89,24 @@ import Testing
         // A self-referential record on the goroutine's stack is the runtime's bug, not a stale read: kept.
         var frames: [UInt64] = [0x43_0000, 0x40_01a0, 0x41_0010]
         let status = StackSwitchRepair.repair(
-            &frames, status: .selfLoop, code: code, traits: traits, hiddenCaller: { _, _, _ in 0x42_0000 })
+            &frames, status: .selfLoop, code: code, traits: traits, hiddenCaller: { _, _, _ in .function(0x42_0000) })
         #expect(status == .selfLoop)
         #expect(frames == [0x43_0000, 0x40_01a0, 0x42_0001, 0x41_0010])
+    }
+
+    @Test func aSwitchWithARecordOfItsOwnHidesNothing() {
+        // Go's 2023 mcall pushed a record: the frame above it is its caller, and the goroutine's frames are kept.
+        var frames: [UInt64] = [0x43_0000, 0x40_01a0, 0x41_0010, 0x40_0010]
+        let status = StackSwitchRepair.repair(
+            &frames, status: .complete, code: code, traits: traits, hiddenCaller: { _, _, _ in .nothing })
+        #expect(status == .complete)
+        #expect(frames == [0x43_0000, 0x40_01a0, 0x41_0010, 0x40_0010])
     }
 
     @Test func walksWithoutSwitchesAreUntouched() {
         var frames: [UInt64] = [0x43_0000, 0x41_0010, 0x41_0020]
         let status = StackSwitchRepair.repair(
-            &frames, status: .badFrame, code: code, traits: traits, hiddenCaller: { _, _, _ in 0x42_0000 })
+            &frames, status: .badFrame, code: code, traits: traits, hiddenCaller: { _, _, _ in .function(0x42_0000) })
         #expect(status == .badFrame)
         #expect(frames == [0x43_0000, 0x41_0010, 0x41_0020])
     }

@@ -6,7 +6,7 @@ import Testing
 
 /// The caller a frameless Go stack switch hides, named from the code, against `go tool objdump`: for every direct
 /// call site `CALL F(SB)` in a Go binary, asking with the return address after it gives F's entry exactly when F's
-/// own code calls the switch, and nothing otherwise.
+/// own code calls the switch, `.nothing` when F is the switch, and no answer otherwise.
 @Suite struct HiddenCallerTests {
     /// A Go program built once for the suite: Tests/Fixtures/go/leaf (its runtime holds the switches' callers).
     static let binary: Result<String, Tools.Failure> = Result {
@@ -61,9 +61,11 @@ import Testing
             let answer = symbols.hiddenCaller(switchAt, above, nil)
             if callers.contains(site.callee) {
                 let entry = try #require(reference.symbol(named: site.callee)).address
-                let expected: FileOffset? = reference.fileOffset(of: entry).map { FileOffset($0) }
+                let expected = reference.fileOffset(of: entry).map { HiddenCaller.function(FileOffset($0)) }
                 #expect(answer == expected, "\(site)")
                 checked.named += 1
+            } else if site.callee == switchName {
+                #expect(answer == .nothing, "\(site): \(String(describing: answer))")
             } else {
                 #expect(answer == nil, "\(site) named \(String(describing: answer))")
                 checked.refused += 1
@@ -87,7 +89,8 @@ import Testing
         let switchAt = try offset("runtime.systemstack.abi0")
         let goexit = try offset("runtime.goexit.abi0", plus: 1)
         let closure = try offset("runtime.gcBgMarkWorker.func2", plus: 4)
-        #expect(symbols.hiddenCaller(switchAt, goexit, closure) == (try offset("runtime.gcBgMarkWorker")).offset)
+        #expect(
+            symbols.hiddenCaller(switchAt, goexit, closure) == .function(try offset("runtime.gcBgMarkWorker").offset))
         // Without the closure, or with a closure whose enclosing function never calls the switch: nothing.
         #expect(symbols.hiddenCaller(switchAt, goexit, nil) == nil)
         let unrelated = try offset("main.leaf")

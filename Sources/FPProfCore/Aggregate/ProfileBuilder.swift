@@ -57,7 +57,7 @@ public struct ProfileBuilder {
     /// normalized return address calls. Nil: walks are not repaired.
     public var stackSwitches: StackSwitchSymbols?
     private var switchTraitCache: [UInt64: StackSwitchTraits] = [:]
-    private var hiddenCallerCache: [HiddenCallerQuestion: FileOffset?] = [:]
+    private var hiddenCallerCache: [HiddenCallerQuestion: HiddenCaller<FileOffset>?] = [:]
 
     /// A `hiddenCaller` question by packed (module, offset) frames; `callee` is `.max` when there is none.
     private struct HiddenCallerQuestion: Hashable {
@@ -217,25 +217,27 @@ public struct ProfileBuilder {
 
     private mutating func hiddenCaller(
         switchAt: UInt64, above: UInt64, callee: UInt64?, _ map: ProcessMap, _ symbols: StackSwitchSymbols
-    ) -> UInt64? {
+    ) -> HiddenCaller<UInt64>? {
         guard let (switchPacked, switchNormalized) = normalize(switchAt, map),
             let (abovePacked, aboveNormalized) = normalize(above, map), let m = map.index(of: above)
         else { return nil }
         let calleeNormalized = callee.flatMap { normalize($0, map) }
         let question = HiddenCallerQuestion(
             switchAt: switchPacked, above: abovePacked, callee: calleeNormalized?.0 ?? .max)
-        let entry: FileOffset?
+        let answer: HiddenCaller<FileOffset>?
         if let known = hiddenCallerCache[question] {
-            entry = known
+            answer = known
         } else {
-            entry = symbols.hiddenCaller(switchNormalized, aboveNormalized, calleeNormalized?.1)
-            hiddenCallerCache[question] = entry
+            answer = symbols.hiddenCaller(switchNormalized, aboveNormalized, calleeNormalized?.1)
+            hiddenCallerCache[question] = answer
         }
         // Back to an address in the mapping of the frame above; a target outside it is not trusted.
         let mapping = map.mappings[m]
-        guard let entry, entry.rawValue >= mapping.pageOffset.rawValue else { return nil }
-        let absolute = mapping.start.rawValue &+ (entry.rawValue &- mapping.pageOffset.rawValue)
-        return mapping.contains(absolute) ? absolute : nil
+        return answer?.map { entry in
+            guard entry.rawValue >= mapping.pageOffset.rawValue else { return nil }
+            let absolute = mapping.start.rawValue &+ (entry.rawValue &- mapping.pageOffset.rawValue)
+            return mapping.contains(absolute) ? absolute : nil
+        }
     }
 
     /// `address` as a packed frame and as a normalized address, when a mapping holds it.

@@ -16,6 +16,22 @@ public struct StackSwitchTraits: Hashable, Sendable {
     }
 }
 
+/// What lies between a frameless switch and the frame above it: `location` is where the hidden caller starts (a file
+/// offset from the symbols, an absolute address in the walk).
+public enum HiddenCaller<Location: Hashable & Sendable>: Hashable, Sendable {
+    /// Nothing: the frame above called the switch itself (a switch that makes a frame record of its own, as
+    /// `mcall` did in Go's 2023 bug).
+    case nothing
+    case function(Location)
+
+    public func map<Other>(_ transform: (Location) -> Other?) -> HiddenCaller<Other>? {
+        switch self {
+        case .nothing: .nothing
+        case .function(let location): transform(location).map { .function($0) }
+        }
+    }
+}
+
 /// Repairs a finished walk at the stack switches it crossed, in two ways, both per Go's own traceback:
 ///
 /// - **A detaching switch ends a stack that goes bad past it.** Go's traceback treats `mcall` and `morestack` as
@@ -35,11 +51,11 @@ public enum StackSwitchRepair {
     /// `traits` answers for an address inside a frame the code map classifies `.stackSwitch` (the sampled IP, or a
     /// return address `- 1`). `hiddenCaller` gets that address, the raw return address of the frame above the
     /// switch, and an address inside the switch's callee (nil for a sample in the switch itself), and gives the
-    /// absolute entry of the hidden caller, if known.
+    /// absolute entry of the hidden caller, or `.nothing`; nil when it cannot say.
     public static func repair<Code: CodeMap>(
         _ frames: inout [UInt64], status: UnwindStatus, code: Code,
         traits: (UInt64) -> StackSwitchTraits,
-        hiddenCaller: (_ switchAt: UInt64, _ above: UInt64, _ callee: UInt64?) -> UInt64?
+        hiddenCaller: (_ switchAt: UInt64, _ above: UInt64, _ callee: UInt64?) -> HiddenCaller<UInt64>?
     ) -> UnwindStatus {
         var status = status
         var hidden: [(index: Int, entry: UInt64)] = []
@@ -52,10 +68,10 @@ public enum StackSwitchRepair {
             let t = traits(at)
             var stale = t.detaches && (status == .badFrame || status == .truncated)
             if !stale, t.hidesCaller, i + 1 < frames.count {
-                if let entry = hiddenCaller(at, frames[i + 1], i > 0 ? lookup(frames, i - 1) : nil) {
-                    hidden.append((i + 1, entry))
-                } else if t.detaches {
-                    stale = true
+                switch hiddenCaller(at, frames[i + 1], i > 0 ? lookup(frames, i - 1) : nil) {
+                case .function(let entry): hidden.append((i + 1, entry))
+                case .nothing: break
+                case nil: stale = t.detaches
                 }
             }
             if stale {
@@ -83,11 +99,12 @@ public struct StackSwitchSymbols {
     /// same module), given an address inside the switch's callee when there is one; nil when it cannot be named
     /// for certain.
     public var hiddenCaller:
-        (_ switchAt: NormalizedAddress, _ above: NormalizedAddress, _ callee: NormalizedAddress?) -> FileOffset?
+        (_ switchAt: NormalizedAddress, _ above: NormalizedAddress, _ callee: NormalizedAddress?) ->
+            HiddenCaller<FileOffset>?
 
     public init(
         traits: @escaping (NormalizedAddress) -> StackSwitchTraits,
-        hiddenCaller: @escaping (NormalizedAddress, NormalizedAddress, NormalizedAddress?) -> FileOffset?
+        hiddenCaller: @escaping (NormalizedAddress, NormalizedAddress, NormalizedAddress?) -> HiddenCaller<FileOffset>?
     ) {
         self.traits = traits
         self.hiddenCaller = hiddenCaller

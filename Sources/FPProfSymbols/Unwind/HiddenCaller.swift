@@ -4,6 +4,7 @@ internal import FPProfCore
 ///
 /// 1. The return address above the switch follows a call instruction. A direct call names its target: that is the
 ///    hidden caller, provided the target is a function's first byte and that function's own code calls the switch.
+///    A call of the switch itself means nothing is hidden (the switch made a frame record: Go's 2023 `mcall`).
 /// 2. A goroutine's entry function has no call before its return address (it returns into the `goexit+1` that
 ///    `newproc` planted). There the switch's callee helps: `systemstack(func() { ... })` runs a closure, which Go
 ///    names after the function that holds it (`runtime.gcBgMarkWorker.func2`). That function is the hidden caller
@@ -12,13 +13,15 @@ internal import FPProfCore
 /// Both checks ask whether a function calls the switch, by scanning its code once for direct calls (`E8 rel32`
 /// whose target is the switch's first byte). Anything else gives no answer rather than a guess.
 extension LoadedModule {
-    func hiddenCaller(switchAt: FileOffset, above: FileOffset, callee: FileOffset?) -> FileOffset? {
+    func hiddenCaller(switchAt: FileOffset, above: FileOffset, callee: FileOffset?) -> HiddenCaller<FileOffset>? {
         guard let file, let switchAddress = file.segments.virtualAddress(forFileOffset: switchAt.rawValue),
             let switchIndex = file.symbols.index(containing: switchAddress)
         else { return nil }
         let target = file.symbols.range(of: switchIndex).lowerBound
-        if let caller = directCallee(returningTo: above, in: file), calls(caller, target, in: file) {
-            return file.segments.fileOffset(forVirtualAddress: caller.lowerBound).map(FileOffset.init(rawValue:))
+        if let caller = directCallee(returningTo: above, in: file) {
+            // The frame above called the switch itself: the switch made a record of its own, and hides nothing.
+            if caller.lowerBound == target { return .nothing }
+            if calls(caller, target, in: file) { return entry(caller, in: file) }
         }
         if let callee, let address = file.segments.virtualAddress(forFileOffset: callee.rawValue),
             let calleeIndex = file.symbols.index(containing: address),
@@ -26,11 +29,13 @@ extension LoadedModule {
             let parentIndex = file.symbols.index(named: parent)
         {
             let range = file.symbols.range(of: parentIndex)
-            if calls(range, target, in: file) {
-                return file.segments.fileOffset(forVirtualAddress: range.lowerBound).map(FileOffset.init(rawValue:))
-            }
+            if calls(range, target, in: file) { return entry(range, in: file) }
         }
         return nil
+    }
+
+    private func entry(_ function: Range<UInt64>, in file: ElfFile) -> HiddenCaller<FileOffset>? {
+        file.segments.fileOffset(forVirtualAddress: function.lowerBound).map { .function(FileOffset($0)) }
     }
 
     /// The function a direct call ending right before `offset` calls, when its target is a function's first byte.
