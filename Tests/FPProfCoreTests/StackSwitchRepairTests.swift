@@ -17,9 +17,8 @@ import Testing
         return StackSwitchTraits()
     }
 
-    @Test func theHiddenCallerOfSystemstackIsPutBackAtItsEntry() {
-        // leaf (fn, on g0) -> ret into systemstack -> [caller's record] -> ret into the caller's caller -> root.
-        var frames: [UInt64] = [0x43_0000, 0x40_0150, 0x41_0010, 0x40_0010]
+    /// Repairs a complete walk whose every hidden caller is 0x42_0000; returns the questions asked too.
+    func repairNamingEveryCaller(_ frames: inout [UInt64]) -> (UnwindStatus, [(UInt64, UInt64, UInt64?)]) {
         var asked: [(UInt64, UInt64, UInt64?)] = []
         let status = StackSwitchRepair.repair(
             &frames, status: .complete, code: code, traits: traits,
@@ -27,6 +26,13 @@ import Testing
                 asked.append((at, above, callee))
                 return .function(0x42_0000)
             })
+        return (status, asked)
+    }
+
+    @Test func theHiddenCallerOfSystemstackIsPutBackAtItsEntry() {
+        // leaf (fn, on g0) -> ret into systemstack -> [caller's record] -> ret into the caller's caller -> root.
+        var frames: [UInt64] = [0x43_0000, 0x40_0150, 0x41_0010, 0x40_0010]
+        let (status, asked) = repairNamingEveryCaller(&frames)
         #expect(status == .complete)
         // The entry is stored as a return address (+ 1), so that it is looked up at the entry itself.
         #expect(frames == [0x43_0000, 0x40_0150, 0x42_0001, 0x41_0010, 0x40_0010])
@@ -36,13 +42,7 @@ import Testing
 
     @Test func aSampleInsideTheSwitchAsksWithoutACallee() {
         var frames: [UInt64] = [0x40_0120, 0x41_0010, 0x40_0010]
-        var asked: [(UInt64, UInt64, UInt64?)] = []
-        let status = StackSwitchRepair.repair(
-            &frames, status: .complete, code: code, traits: traits,
-            hiddenCaller: { at, above, callee in
-                asked.append((at, above, callee))
-                return .function(0x42_0000)
-            })
+        let (status, asked) = repairNamingEveryCaller(&frames)
         #expect(status == .complete)
         #expect(frames == [0x40_0120, 0x42_0001, 0x41_0010, 0x40_0010])
         // The sampled IP is looked up as it is, not at IP - 1 (it may be the switch's first byte).
