@@ -147,13 +147,21 @@ public struct ProfileBuilder {
         case .comm(let c):
             processNames[c.pid] = nil
             threadNames[c.tid] = nil
+            lastMap = nil
             table.apply(record)
         case .fork(let f):
             threadNames[f.tid] = nil
+            lastMap = nil
             table.apply(record)
-        default: table.apply(record)
+        default:
+            lastMap = nil
+            table.apply(record)
         }
     }
+
+    /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them
+    /// a dictionary lookup. Dropped by every record that may change the table.
+    private var lastMap: (pid: ProcessID, map: ProcessMap)?
 
     private var kernelModule: Int?
     private var lastThread = ThreadID(-1)
@@ -180,11 +188,10 @@ public struct ProfileBuilder {
 
     private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
         guard let entryFrames, let m = map.index(of: ip) else { return .framePointer }
-        let mapping = map.mappings[m]
-        let offset = mapping.fileOffset(of: ip)
-        let packed = ModuleTable.pack(module: mapping.moduleIndex, offset: offset.rawValue)
+        let packed = map.bounds[m].packed(ip)
         if let hit = entryCache[packed] { return hit }
-        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: offset))
+        let mapping = map.mappings[m]
+        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: mapping.fileOffset(of: ip)))
         entryCache[packed] = rule
         return rule
     }
@@ -238,7 +245,13 @@ public struct ProfileBuilder {
         var status: UnwindStatus
         var recovered: Int? = nil
         var goroutine: Int64 = -1
-        let map = table.maps[pid] ?? ProcessMap()
+        let map: ProcessMap
+        if let cached = lastMap, cached.pid == pid {
+            map = cached.map
+        } else {
+            map = table.maps[pid] ?? ProcessMap()
+            lastMap = (pid, map)
+        }
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
             bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
         {
@@ -266,21 +279,20 @@ public struct ProfileBuilder {
         statusCounts[Int(status.rawValue)] += 1
 
         // Normalize in place: absolute address -> (module, file offset); callers at their call site.
-        var last = -1
-        for i in frames.indices {
-            let address = i == 0 ? frames[i] : frames[i] &- 1
-            // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
-            if last >= 0, map.mappings[last].contains(address) {
-                let mapping = map.mappings[last]
-                frames[i] = ModuleTable.pack(
-                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+        // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
+        // Written through a span: one uniqueness check for the array, not one per frame.
+        let bounds = map.bounds
+        var last = bounds.isEmpty ? MappingBounds.empty : bounds[0]
+        var out = frames.mutableSpan
+        for i in out.indices {
+            let address = i == 0 ? out[i] : out[i] &- 1
+            if last.contains(address) {
+                out[i] = last.packed(address)
             } else if let m = map.index(of: address) {
-                last = m
-                let mapping = map.mappings[m]
-                frames[i] = ModuleTable.pack(
-                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+                last = bounds[m]
+                out[i] = last.packed(address)
             } else {
-                frames[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
+                out[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
             }
         }
 
