@@ -160,6 +160,7 @@ struct RecordTests {
         let r = try FPProf.run(["record", "--help"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("--per-thread"))
+        #expect(r.stdout.contains("--user-callchain"))
     }
 
     /// `-o` naming a FIFO (or a device such as /dev/null) writes into it instead of renaming a file over it.
