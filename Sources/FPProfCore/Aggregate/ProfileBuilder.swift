@@ -148,13 +148,16 @@ public struct ProfileBuilder {
             processNames[c.pid] = nil
             threadNames[c.tid] = nil
             lastMap = nil
+            walks.removeAll()
             table.apply(record)
         case .fork(let f):
             threadNames[f.tid] = nil
             lastMap = nil
+            walks.removeAll()
             table.apply(record)
         default:
             lastMap = nil
+            walks.removeAll()
             table.apply(record)
         }
     }
@@ -162,6 +165,9 @@ public struct ProfileBuilder {
     /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them
     /// a dictionary lookup. Dropped by every record that may change the table.
     private var lastMap: (pid: ProcessID, map: ProcessMap)?
+    /// Each thread's last walk, reused while the thread stays in the same stack (see `RepeatedWalks`); dropped with
+    /// `lastMap`.
+    private var walks = RepeatedWalks()
 
     private var kernelModule: Int?
     private var lastThread = ThreadID(-1)
@@ -245,6 +251,7 @@ public struct ProfileBuilder {
         var status: UnwindStatus
         var recovered: Int? = nil
         var goroutine: Int64 = -1
+        var reusedWalk = false
         let map: ProcessMap
         if let cached = lastMap, cached.pid == pid {
             map = cached.map
@@ -259,9 +266,9 @@ public struct ProfileBuilder {
             let ip = regs[ipIndex]
             let memory = StackCopy(base: sp, bytes: s.userStack ?? [])
             let entry = entryFrame(ip, map)
-            status = unwinder.unwind(
-                ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, frames: &frames,
-                scratch: &scratch, entry: entry)
+            status = walks.unwind(
+                unwinder, pid: pid, tid: tid, ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map,
+                frames: &frames, scratch: &scratch, entry: entry, reused: &reusedWalk)
             if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
                 recovered = 1
             }
@@ -281,10 +288,16 @@ public struct ProfileBuilder {
         // Normalize in place: absolute address -> (module, file offset); callers at their call site.
         // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
         // Written through a span: one uniqueness check for the array, not one per frame.
+        // A walk that repeats the thread's last one (and was not spliced) has its callers normalized already.
         let bounds = map.bounds
         var last = bounds.isEmpty ? MappingBounds.empty : bounds[0]
+        let normalizedCallers = reusedWalk && status != .truncated ? walks.normalized(tid: tid) : nil
         var out = frames.mutableSpan
         for i in out.indices {
+            if i > 0, let normalizedCallers {
+                out[i] = normalizedCallers[i]
+                continue
+            }
             let address = i == 0 ? out[i] : out[i] &- 1
             if last.contains(address) {
                 out[i] = last.packed(address)
@@ -295,6 +308,7 @@ public struct ProfileBuilder {
                 out[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
             }
         }
+        if !reusedWalk && status != .truncated { walks.noteNormalized(tid: tid, frames) }
 
         if options.kernel, let chain = s.callchain { prependKernelFrames(chain) }
 
