@@ -12,6 +12,8 @@
 #   WORK [mktemp]   where outputs go (perf.data at 4999 Hz with DWARF stacks is about 170 MB a run)
 #   NICE [0]        e.g. -19: run the measurements at that priority (root), on a machine others are loading
 #   SKIP_BUILD [0]  1: use the fpprof release binary already built
+#   BASELINE []     another fpprof binary (e.g. a snapshot's .build/release/fpprof, see snapshot.sh) measured in the
+#                   same interleaved rounds as baseline-HZ: old and new beside each other, under the same load
 #
 # Configurations, each a hyperfine command (-N, no shell), run in interleaved rounds:
 #   alone               fixedwork ROUNDS TIMES
@@ -42,6 +44,7 @@ apply_nice
 {
     echo "machine: $(machine_line)"
     echo "fpprof: $(fpprof_commit)"
+    [[ -n ${BASELINE:-} ]] && echo "baseline: $BASELINE ($(cat "$(dirname "$BASELINE")/../../.snapshot-commit" 2>/dev/null | head -n 1))"
 } | tee "$WORK/machine.txt"
 
 labels=(alone)
@@ -49,6 +52,10 @@ commands=("$WORK/fixedwork $ROUNDS $WORK/alone.times")
 for hz in $FREQS; do
     labels+=("fpprof-$hz")
     commands+=("$FPPROF record -F $hz -o $WORK/fpprof-$hz.folded -- $WORK/fixedwork $ROUNDS $WORK/fpprof-$hz.times")
+    if [[ -n ${BASELINE:-} ]]; then
+        labels+=("baseline-$hz")
+        commands+=("$BASELINE record -F $hz -o $WORK/baseline-$hz.folded -- $WORK/fixedwork $ROUNDS $WORK/baseline-$hz.times")
+    fi
     labels+=("perf-dwarf-$hz")
     commands+=("perf record -q -e cpu-clock -F $hz --call-graph dwarf,16384 -o $WORK/perf-dwarf-$hz.data -- $WORK/fixedwork $ROUNDS $WORK/perf-dwarf-$hz.times")
 done
@@ -97,6 +104,7 @@ for l in "${labels[@]}"; do pairs+=("$l=$WORK/$l.times"); done
     echo "## Target slowdown under fpprof record and perf record --call-graph dwarf,16384"
     echo
     echo "fpprof: $(fpprof_commit)"
+    sed -n 's/^baseline: /baseline: /p' "$WORK/machine.txt"
     echo "fixedwork $ROUNDS rounds; $RUNS interleaved rounds of one run per configuration, after $WARMUP warm-up (hyperfine -N)."
     echo "machine at the start: $(sed -n 's/^machine: //p' "$WORK/machine.txt")"
     echo "machine at the end:   $(machine_line)"

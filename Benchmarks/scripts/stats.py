@@ -138,10 +138,10 @@ def overhead(hjson, skip, pairs):
             f"| {cmd_cpu[l]:.3f} |"
         )
     print("\n#### fpprof against perf --call-graph dwarf,16384 (ratio of medians; below 1 means fpprof costs less)\n")
-    print("| rate | target's extra wall time: fpprof / perf | target slowdown fpprof | target slowdown perf | whole command fpprof / perf |")
-    print("|---|---:|---:|---:|---:|")
+    print("| fpprof | rate | target's extra wall time: fpprof / perf | target slowdown fpprof | target slowdown perf | target CPU: fpprof / perf | whole command fpprof / perf |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for l in labels:
-        if not l.startswith("fpprof-"):
+        if not (l.startswith("fpprof-") or l.startswith("baseline-")):
             continue
         hz = l.split("-", 1)[1]
         p = f"perf-dwarf-{hz}"
@@ -151,8 +151,8 @@ def overhead(hjson, skip, pairs):
         ep = med(own_wall[p]) - base_own
         extra = f"{ef:+.3f} s / {ep:+.3f} s" + (f" = {ef / ep:.2f}" if ep > 0.005 else "")
         print(
-            f"| {hz} | {extra} | {med(own_wall[l]) / base_own:.3f}× | {med(own_wall[p]) / base_own:.3f}× "
-            f"| {med(cmd[l]) / med(cmd[p]):.3f} |"
+            f"| {l.split('-', 1)[0]} | {hz} | {extra} | {med(own_wall[l]) / base_own:.3f}× | {med(own_wall[p]) / base_own:.3f}× "
+            f"| {med(own_cpu[l]) / med(own_cpu[p]):.3f} | {med(cmd[l]) / med(cmd[p]):.3f} |"
         )
 
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -70,7 +71,7 @@ static void cperf_close_range(unsigned first, unsigned last) {
     if (first <= last) (void)syscall(SYS_close_range, first, last, 0u);
 }
 
-pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd) {
+pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd, int nice_value) {
     pid_t pid = fork();
     if (pid != 0) return pid;
     // Child: only async-signal-safe calls from here on.
@@ -85,6 +86,8 @@ pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int er
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    // A failure (no privilege to go below the forking thread's value) leaves the value fork gave.
+    (void)syscall(SYS_setpriority, PRIO_PROCESS, 0, nice_value);
     char byte;
     ssize_t n;
     while ((n = read(gate_fd, &byte, 1)) < 0 && errno == EINTR) {}

@@ -51,6 +51,10 @@ struct PerfEventAttributes {
         // them would hide time spent in system calls. The kernel part of the chain is only wanted on request.
         a.exclude_kernel = 0
         a.exclude_callchain_kernel = configuration.includeKernelCallchain ? 0 : 1
+        // The kernel's walk of the user frame pointers runs in every sampling interrupt, charged to the target; it is
+        // asked for only when the profile will use it (see `SamplerConfiguration.includeUserCallchain`). With both
+        // parts excluded the kernel still writes the callchain field, empty.
+        a.exclude_callchain_user = configuration.includeUserCallchain ? 0 : 1
         a.exclude_hv = 1
         a.inherit = 1
         a.disabled = 1

@@ -24,6 +24,12 @@ public struct SamplerConfiguration: Hashable, Sendable {
     public var event: EventChoice
     /// Whether samples also carry the kernel part of the callchain (`exclude_callchain_kernel = !this`).
     public var includeKernelCallchain: Bool
+    /// Whether samples also carry the kernel's walk of the user frame pointers (`exclude_callchain_user = !this`).
+    /// fpprof unwinds the user stack itself from the stack copy; the kernel's chain only lets a walk go on where
+    /// the copy ends (Go's g0 -> goroutine switch, stacks deeper than the copy). The kernel walks up to 127
+    /// records of the target's memory in every sampling interrupt to make it, a cost the target pays, so
+    /// `fpprof record` asks for it only for Go programs unless told otherwise.
+    public var includeUserCallchain: Bool
     /// Data pages per CPU ring, a power of two. The ring must hold several full samples, or the kernel drops them.
     public var ringPages: Int
     /// Batches the record stream holds for a slow consumer before it drops new ones (and counts them).
@@ -31,12 +37,13 @@ public struct SamplerConfiguration: Hashable, Sendable {
 
     public init(
         frequency: Int = 99, stackSize: Int = 16384, event: EventChoice = .auto, includeKernelCallchain: Bool = false,
-        ringPages: Int = 128, streamBufferLimit: Int = 256
+        includeUserCallchain: Bool = true, ringPages: Int = 128, streamBufferLimit: Int = 256
     ) {
         self.frequency = frequency
         self.stackSize = stackSize
         self.event = event
         self.includeKernelCallchain = includeKernelCallchain
+        self.includeUserCallchain = includeUserCallchain
         self.ringPages = ringPages
         self.streamBufferLimit = streamBufferLimit
     }
@@ -81,6 +88,18 @@ public enum SamplerTarget: Hashable, Sendable {
     /// A command to start; argv[0] is looked up in PATH unless it holds a slash. It runs only once `start()` is
     /// called, so its first instruction is already sampled.
     case launch([String])
+}
+
+extension SamplerTarget {
+    /// The executable file of the target, to look at before it is sampled: `/proc/PID/exe` of a running process,
+    /// or the launched command's argv[0] resolved along PATH as exec will resolve it. Nil when it cannot be found.
+    public var executablePath: String? {
+        switch self {
+        case .pid(let pid): "/proc/\(pid.rawValue)/exe"
+        case .launch(let arguments):
+            arguments.first.flatMap { TargetLauncher.resolve($0, searchPath: Sys.environment("PATH")) }
+        }
+    }
 }
 
 /// How a launched child ended, as waitpid reported it.

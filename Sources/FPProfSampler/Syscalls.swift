@@ -214,9 +214,17 @@ enum Sys {
         var cStrings: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         cStrings.append(nil)
         defer { for p in cStrings { free(p) } }
-        let pid = cperf_spawn_held(path, cStrings, gate, errorPipe)
+        let pid = cperf_spawn_held(path, cStrings, gate, errorPipe, processNice())
         guard pid > 0 else { throw .current }
         return pid
+    }
+
+    /// getpriority(2) of the process's main thread (a pid names it): the nice value fpprof was started with, which
+    /// libdispatch's worker threads do not keep (they are reniced by QoS).
+    static func processNice() -> Int32 {
+        errno = 0
+        let value = getpriority(processPriority, id_t(getpid()))
+        return errno == 0 ? value : 0
     }
 
     /// Raises the soft RLIMIT_NOFILE to the hard limit; a process with many threads on many CPUs needs one fd per
@@ -229,6 +237,7 @@ enum Sys {
     }
 
     private static var openFileResource: __rlimit_resource_t { __rlimit_resource_t(RLIMIT_NOFILE.rawValue) }
+    private static var processPriority: __priority_which_t { __priority_which_t(PRIO_PROCESS.rawValue) }
 
     /// clock_gettime(CLOCK_MONOTONIC), the clock the events stamp their records with.
     static func monotonicNanoseconds() -> UInt64 {

@@ -20,6 +20,8 @@ struct KernelCallchainDifferentialTests {
     func compare(_ fixture: Fixture, arguments: [String]) async throws -> Tally {
         var configuration = SamplerConfiguration()
         configuration.frequency = 999
+        // The kernel's user chain is what this compares against (`fpprof record --user-callchain always`).
+        configuration.includeUserCallchain = true
         let session = try SamplingSession(
             configuration: configuration, target: .launch([try FixtureBuilder.path(for: fixture)] + arguments))
         let stream = try session.records()

@@ -156,10 +156,26 @@ struct RecordTests {
         #expect(r.stderr.contains("cannot write /nonexistent-dir/out.folded"))
     }
 
+    /// The command runs at fpprof's own priority, though it is forked from a libdispatch worker thread, which
+    /// libdispatch renices by QoS (default-qos to 0).
+    @Test(.enabled(if: FPProf.isRoot, "perf_event_open needs root here"))
+    func theCommandKeepsTheNiceValueFPProfWasStartedWith() throws {
+        let output = FPProf.temporaryPath("nice")
+        defer { unlink(output) }
+        let r = try FixtureCommand.run(
+            "/usr/bin/nice",
+            ["-n", "7", FPProf.executable, "record", "-o", "/dev/null", "--", "/bin/sh", "-c", "nice > \(output)"],
+            timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let nice = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(nice.trimmingCharacters(in: .whitespacesAndNewlines) == "7")
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let r = try FPProf.run(["record", "--help"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("--per-thread"))
+        #expect(r.stdout.contains("--user-callchain"))
     }
 
     /// `-o` naming a FIFO (or a device such as /dev/null) writes into it instead of renaming a file over it.

@@ -206,6 +206,32 @@ struct ReaderTests {
         #expect(!without.samples.contains(where: hasKernelFrames))
     }
 
+    /// The kernel's walk of the user frame pointers is taken only when asked for; without it the callchain field
+    /// is still there (the record layout does not change), empty unless the kernel part was asked for.
+    @Test(.timeLimit(.minutes(1)))
+    func userCallchainsOnlyOnRequest() async throws {
+        func run(includeUser: Bool) async throws -> Collected {
+            let session = try SamplingSession(
+                configuration: SamplerConfiguration(frequency: 999, includeUserCallchain: includeUser),
+                target: .launch(["sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"]))
+            let stream = try session.records()
+            try session.start()
+            return try await collect(session, stream).records
+        }
+        func hasUserFrames(_ s: Sample) -> Bool { s.callchain?.contains(CallchainContext.user) ?? false }
+
+        let with = try await run(includeUser: true)
+        #expect(with.samples.count > 20)
+        #expect(with.samples.filter(hasUserFrames).count * 2 > with.samples.count)
+
+        let without = try await run(includeUser: false)
+        #expect(without.samples.count > 20)
+        #expect(!without.samples.contains(where: hasUserFrames))
+        #expect(without.samples.allSatisfy { $0.callchain?.isEmpty ?? false })
+        // The stack copy and registers are there all the same, for fpprof's own walk.
+        #expect(without.samples.allSatisfy { $0.userRegisterABI != 0 && !($0.userStack ?? []).isEmpty })
+    }
+
     @Test func aThreadIDNamesItsProcess() throws {
         let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(getpid())/task").compactMap {
             Int32($0)

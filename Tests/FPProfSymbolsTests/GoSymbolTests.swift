@@ -59,6 +59,15 @@ struct GoSymbolTests {
             differences.count <= 3, "\(differences.count) differ:\n\(differences.prefix(10).joined(separator: "\n"))")
     }
 
+    @Test("GoExecutable: Go builds, with and without symbols, are Go; C and the shell are not")
+    func goExecutableDetection() throws {
+        #expect(GoExecutable.isGo(path: try DwarfFixtures.go.get()))
+        #expect(GoExecutable.isGo(path: try DwarfFixtures.goStripped.get()))
+        #expect(!GoExecutable.isGo(path: try DwarfFixtures.inlined.get()))
+        #expect(!GoExecutable.isGo(path: "/bin/sh"))
+        #expect(!GoExecutable.isGo(path: "/nonexistent/program"))
+    }
+
     @Test("built with -ldflags=-s -w: .gopclntab alone gives the same names and lines")
     func strippedBuild() throws {
         let stripped = try DwarfFixtures.goStripped.get()

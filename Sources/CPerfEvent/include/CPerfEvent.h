@@ -41,11 +41,13 @@ pid_t cperf_spawn_gated(const char *file, char *const argv[], int gate_fd, int e
 ///   and hold that session's gate or error pipe open);
 /// - restores the default disposition of every signal and an empty signal mask (a Swift thread pool thread blocks
 ///   most signals, and execve would hand that mask to the target);
+/// - sets its nice value to nice_value, the one fpprof was started with (libdispatch renices its worker threads by
+///   QoS, default-qos to 0, and fork copies the forking thread's: the target would not run at the user's priority);
 /// - waits for one byte on gate_fd: EOF means the parent gave up, and the child exits 127 without exec;
 /// - execv(path, argv), path being already resolved (execv, unlike execvp, is async-signal-safe);
 /// - on failure writes errno to err_fd (which must be close-on-exec) and exits 127.
 /// Returns the child's pid, or -1 with errno set.
-pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd);
+pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd, int nice_value);
 
 /// pidfd_open(2): a descriptor that polls readable once every thread of pid has exited. -1 with errno on failure.
 int cperf_pidfd_open(pid_t pid);

@@ -27,8 +27,8 @@ struct FPCheckCommand: AsyncParsableCommand {
         do {
             if let folded { try AtomicFile.checkWritable(folded) }
             let recording = try await Recording.run(
-                target: target.target, configuration: sampling.configuration, duration: target.duration,
-                perThread: false, raw: nil, symbols: symbols.settings)
+                target: target.target, configuration: sampling.configuration(for: target.target),
+                duration: target.duration, perThread: false, raw: nil, symbols: symbols.settings)
             let profile = recording.profile
             var namer = FrameNamer(
                 symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)

@@ -50,9 +50,10 @@ struct RecordCommand: AsyncParsableCommand {
             let recording: Recording
             do {
                 recording = try await Recording.run(
-                    target: target.target, configuration: sampling.configuration, duration: target.duration,
-                    perThread: perThread, raw: rawFile, rendering: rendering.renderOptions(output: output),
-                    symbols: symbols.settings, perGoroutine: perGoroutine)
+                    target: target.target, configuration: sampling.configuration(for: target.target),
+                    duration: target.duration, perThread: perThread, raw: rawFile,
+                    rendering: rendering.renderOptions(output: output), symbols: symbols.settings,
+                    perGoroutine: perGoroutine)
             } catch {
                 rawFile?.abandon()
                 throw error

@@ -1,8 +1,26 @@
 import ArgumentParser
 import FPProfCore
 import FPProfSampler
+import FPProfSymbols
 
 extension EventChoice: ExpressibleByArgument {}
+
+/// When samples carry the kernel's own walk of the user frame pointers (`--user-callchain`).
+enum UserCallchainChoice: String, ExpressibleByArgument, CaseIterable {
+    /// Only for a Go executable, whose walks continue through the kernel's chain past a g0 -> goroutine switch.
+    case auto
+    case always
+    case never
+
+    /// Whether to ask for the chain when profiling `target`.
+    func wanted(for target: SamplerTarget) -> Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: target.executablePath.map(GoExecutable.isGo(path:)) ?? false
+        }
+    }
+}
 
 /// What to sample and how, shared by `record` and, later, `fpcheck`.
 struct SamplingOptions: ParsableArguments {
@@ -15,6 +33,16 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "auto: cycles where a hardware PMU exists, else cpu-clock.")
     var event: EventChoice = .auto
 
+    @Option(
+        help: """
+            Also take the kernel's frame-pointer walk of the user stack with each sample (auto, always, never). \
+            fpprof unwinds from the stack copy; the kernel's chain only continues a walk where the copy ends: past \
+            Go's switch from g0 to a goroutine's stack, or above a stack deeper than --stack-size. The kernel makes \
+            it in every sampling interrupt, at the target's expense. auto: only when the executable (the command, \
+            or the --pid process's) is a Go program; a Go program started through a shell or script needs always.
+            """)
+    var userCallchain: UserCallchainChoice = .auto
+
     func validate() throws {
         guard (1...100_000).contains(frequency) else {
             throw ValidationError("--frequency must be between 1 and 100000 Hz")
@@ -24,11 +52,13 @@ struct SamplingOptions: ParsableArguments {
         }
     }
 
-    var configuration: SamplerConfiguration {
+    /// The configuration for `target`: `--user-callchain auto` looks at its executable.
+    func configuration(for target: SamplerTarget) -> SamplerConfiguration {
         var c = SamplerConfiguration()
         c.frequency = frequency
         c.stackSize = stackSize
         c.event = event
+        c.includeUserCallchain = userCallchain.wanted(for: target)
         c.ringPages = Self.ringPages(frequency: frequency, stackSize: stackSize)
         return c
     }

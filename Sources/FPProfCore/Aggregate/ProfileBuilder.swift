@@ -163,13 +163,27 @@ public struct ProfileBuilder {
         case .comm(let c):
             processNames[c.pid] = nil
             threadNames[c.tid] = nil
+            lastMap = nil
+            walks.removeAll()
             table.apply(record)
         case .fork(let f):
             threadNames[f.tid] = nil
+            lastMap = nil
+            walks.removeAll()
             table.apply(record)
-        default: table.apply(record)
+        default:
+            lastMap = nil
+            walks.removeAll()
+            table.apply(record)
         }
     }
+
+    /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them
+    /// a dictionary lookup. Dropped by every record that may change the table.
+    private var lastMap: (pid: ProcessID, map: ProcessMap)?
+    /// Each thread's last walk, reused while the thread stays in the same stack (see `RepeatedWalks`); dropped with
+    /// `lastMap`.
+    private var walks = RepeatedWalks()
 
     private var kernelModule: Int?
     private var lastThread = ThreadID(-1)
@@ -196,11 +210,10 @@ public struct ProfileBuilder {
 
     private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
         guard let entryFrames, let m = map.index(of: ip) else { return .framePointer }
-        let mapping = map.mappings[m]
-        let offset = mapping.fileOffset(of: ip)
-        let packed = ModuleTable.pack(module: mapping.moduleIndex, offset: offset.rawValue)
+        let packed = map.bounds[m].packed(ip)
         if let hit = entryCache[packed] { return hit }
-        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: offset))
+        let mapping = map.mappings[m]
+        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: mapping.fileOffset(of: ip)))
         entryCache[packed] = rule
         return rule
     }
@@ -301,7 +314,14 @@ public struct ProfileBuilder {
         var recovered: Int? = nil
         var kernelOnly: Int? = nil
         var goroutine: Int64 = -1
-        let map = table.maps[pid] ?? ProcessMap()
+        var reusedWalk = false
+        let map: ProcessMap
+        if let cached = lastMap, cached.pid == pid {
+            map = cached.map
+        } else {
+            map = table.maps[pid] ?? ProcessMap()
+            lastMap = (pid, map)
+        }
         if let regs = s.userRegisters, s.userRegisterABI != 0, bpIndex >= 0, spIndex >= 0, ipIndex >= 0,
             bpIndex < regs.count, spIndex < regs.count, ipIndex < regs.count
         {
@@ -309,9 +329,9 @@ public struct ProfileBuilder {
             let ip = regs[ipIndex]
             let memory = StackCopy(base: sp, bytes: s.userStack ?? [])
             let entry = entryFrame(ip, map)
-            status = unwinder.unwind(
-                ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, frames: &frames,
-                scratch: &scratch, entry: entry)
+            status = walks.unwind(
+                unwinder, pid: pid, tid: tid, ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map,
+                frames: &frames, scratch: &scratch, entry: entry, reused: &reusedWalk)
             if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
                 recovered = 1
             }
@@ -324,6 +344,8 @@ public struct ProfileBuilder {
         } else {
             status = .truncated
         }
+        // A truncated walk may be spliced with this sample's own kernel chain: its final frames are not the walk's.
+        let walkedAlone = status != .truncated
         if status == .truncated, let chain = s.callchain {
             status = KernelChainSplice.extend(
                 &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
@@ -341,23 +363,30 @@ public struct ProfileBuilder {
         statusCounts[Int(status.rawValue)] += 1
 
         // Normalize in place: absolute address -> (module, file offset); callers at their call site.
-        var last = -1
-        for i in frames.indices {
-            let address = i == 0 ? frames[i] : frames[i] &- 1
-            // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
-            if last >= 0, map.mappings[last].contains(address) {
-                let mapping = map.mappings[last]
-                frames[i] = ModuleTable.pack(
-                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+        // Neighbouring frames are nearly always in one mapping: try the previous one before searching.
+        // Written through a span: one uniqueness check for the array, not one per frame.
+        // A walk that repeats the thread's last one (and was not spliced) has its callers normalized already: the
+        // switch repair that follows a walk depends on nothing else.
+        let bounds = map.bounds
+        var last = bounds.isEmpty ? MappingBounds.empty : bounds[0]
+        let normalizedCallers = reusedWalk && walkedAlone ? walks.normalized(tid: tid) : nil
+        var out = frames.mutableSpan
+        for i in out.indices {
+            if i > 0, let normalizedCallers, normalizedCallers.count == out.count {
+                out[i] = normalizedCallers[i]
+                continue
+            }
+            let address = i == 0 ? out[i] : out[i] &- 1
+            if last.contains(address) {
+                out[i] = last.packed(address)
             } else if let m = map.index(of: address) {
-                last = m
-                let mapping = map.mappings[m]
-                frames[i] = ModuleTable.pack(
-                    module: mapping.moduleIndex, offset: mapping.fileOffset(of: address).rawValue)
+                last = bounds[m]
+                out[i] = last.packed(address)
             } else {
-                frames[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
+                out[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
             }
         }
+        if !reusedWalk && walkedAlone { walks.noteNormalized(tid: tid, frames) }
 
         if options.kernel, let chain = s.callchain { prependKernelFrames(chain) }
 

@@ -1,14 +1,44 @@
 /// One distinct stack as aggregation sees it: who ran it, how its walk ended, and its frames as packed
 /// (module, file offset) words, leaf first. Caller frames already point at their call site (`ret - 1`).
 public struct StackKey: Hashable, Sendable {
-    /// One `combine(bytes:)` over the frames instead of one hasher call per word: deep stacks are hashed once per
-    /// sample, and this is most of that cost.
+    /// The frames enter the hasher as one word, `framesDigest`: SipHash over every frame word was most of the cost
+    /// of a deep stack (2.4 KB a sample for 300 frames), and the digest is about four times cheaper. Equal keys
+    /// still hash equal; a digest collision costs a comparison, never a wrong count.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(pid)
         hasher.combine(tid)
         hasher.combine(status)
         hasher.combine(goroutine)
-        frames.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(frames.count)
+        hasher.combine(Self.framesDigest(frames))
+    }
+
+    /// A 64-bit digest of `words`: four independent multiply-rotate lanes (so the multiplies overlap), folded
+    /// together at the end. Not a keyed hash; `Hasher` mixes it with its seed.
+    @inlinable static func framesDigest(_ words: [UInt64]) -> UInt64 {
+        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var a: UInt64 = 0x243F_6A88_85A3_08D3
+        var b: UInt64 = 0x1319_8A2E_0370_7344
+        var c: UInt64 = 0xA409_3822_299F_31D0
+        var d: UInt64 = 0x082E_FA98_EC4E_6C89
+        @inline(__always) func step(_ h: UInt64, _ w: UInt64) -> UInt64 {
+            let m = (h ^ w) &* k
+            return m << 29 | m >> 35
+        }
+        let n = words.count
+        var i = 0
+        while i &+ 4 <= n {
+            a = step(a, words[i])
+            b = step(b, words[i &+ 1])
+            c = step(c, words[i &+ 2])
+            d = step(d, words[i &+ 3])
+            i &+= 4
+        }
+        while i < n {
+            a = step(a, words[i])
+            i &+= 1
+        }
+        return step(step(step(a, b), c), d)
     }
 
     public var pid: ProcessID

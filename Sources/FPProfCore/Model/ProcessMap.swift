@@ -37,8 +37,19 @@ public struct Mapping: Hashable, Sendable {
 
 /// The executable mappings of one process, kept sorted and non-overlapping so that lookups are a binary search.
 /// A new mapping replaces whatever it overlaps, as `mmap` over an existing range does.
+///
+/// Besides `mappings`, the map keeps a flat copy of what the unwinder and normalization ask about every frame
+/// (`bounds`, `special`): plain values without references, so the per-frame path reads an array element without
+/// retaining a module path or two range arrays, and a mapping without root or switch code (nearly all) answers
+/// after two compares. Both are rebuilt whenever `mappings` changes.
 public struct ProcessMap: Sendable {
-    public private(set) var mappings: [Mapping] = []
+    public private(set) var mappings: [Mapping] = [] {
+        didSet { rebuildBounds() }
+    }
+    /// One entry per mapping, in the same order.
+    public private(set) var bounds: [MappingBounds] = []
+    /// Every mapping's root and stack-switch ranges, grouped by mapping (`MappingBounds.special` indexes them).
+    public private(set) var special: [SpecialRange] = []
     /// Whether any mapping holds stack-switch code: a walk over a map without any needs no repair at switches.
     public private(set) var hasStackSwitches = false
 
@@ -72,7 +83,6 @@ public struct ProcessMap: Sendable {
         let at = kept.firstIndex { $0.start > m.start } ?? kept.endIndex
         kept.insert(m, at: at)
         mappings = kept
-        hasStackSwitches = kept.contains { !$0.switchRanges.isEmpty }
     }
 
     private func clamp(_ r: Range<UInt64>, _ m: Mapping) -> Range<UInt64>? {
@@ -81,19 +91,83 @@ public struct ProcessMap: Sendable {
         return lo < hi ? lo..<hi : nil
     }
 
-    public mutating func removeAll() {
-        mappings.removeAll()
-        hasStackSwitches = false
+    public mutating func removeAll() { mappings.removeAll() }
+
+    private mutating func rebuildBounds() {
+        var bounds: [MappingBounds] = []
+        var special: [SpecialRange] = []
+        bounds.reserveCapacity(mappings.count)
+        for m in mappings {
+            let first = special.count
+            special += m.rootRanges.map { SpecialRange($0, kind: .root) }
+            special += m.switchRanges.map { SpecialRange($0, kind: .stackSwitch) }
+            let mine = special[first...]
+            bounds.append(
+                MappingBounds(
+                    start: m.start.rawValue, end: m.end.rawValue,
+                    fileBase: m.start.rawValue &- m.pageOffset.rawValue, moduleIndex: m.moduleIndex,
+                    special: first..<special.count, specialLow: mine.map(\.start).min() ?? 0,
+                    specialHigh: mine.map(\.end).max() ?? 0))
+        }
+        self.bounds = bounds
+        self.special = special
+        hasStackSwitches = special.contains { $0.kind == .stackSwitch }
     }
 
     /// The index of the mapping holding `address`, if any.
     @inlinable public func index(of address: UInt64) -> Int? {
         var lo = 0
-        var hi = mappings.count
+        var hi = bounds.count
         while lo < hi {
             let mid = (lo &+ hi) >> 1
-            if mappings[mid].end.rawValue <= address { lo = mid &+ 1 } else { hi = mid }
+            if bounds[mid].end <= address { lo = mid &+ 1 } else { hi = mid }
         }
-        return lo < mappings.count && mappings[lo].contains(address) ? lo : nil
+        return lo < bounds.count && bounds[lo].contains(address) ? lo : nil
     }
+}
+
+/// What the per-frame path needs of one `Mapping`: its bounds, where its file offsets start and its module index,
+/// as a plain value (no module path, no arrays) that costs no reference counting to read.
+public struct MappingBounds: Hashable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    /// `start - pageOffset` (wrapping): an address's file offset is `address - fileBase`.
+    public var fileBase: UInt64
+    public var moduleIndex: Int
+    /// This mapping's entries in `ProcessMap.special`; empty for a mapping without root or switch code.
+    public var special: Range<Int>
+    /// The hull of those entries (`specialLow..<specialHigh`, empty when there are none): an address outside it
+    /// is plain code without a look at the entries.
+    public var specialLow: UInt64
+    public var specialHigh: UInt64
+
+    /// Holds no address: a start for "the previous mapping" before there is one.
+    public static let empty = MappingBounds(
+        start: 0, end: 0, fileBase: 0, moduleIndex: 0, special: 0..<0, specialLow: 0, specialHigh: 0)
+
+    @inlinable public func contains(_ address: UInt64) -> Bool { address >= start && address < end }
+
+    /// Where `address` lies in the mapped file.
+    @inlinable public func fileOffset(of address: UInt64) -> UInt64 { address &- fileBase }
+
+    /// `address` as a normalized frame word: module index and file offset (`ModuleTable.pack`).
+    @inlinable public func packed(_ address: UInt64) -> UInt64 {
+        ModuleTable.pack(module: moduleIndex, offset: address &- fileBase)
+    }
+}
+
+/// A root or stack-switch range of a mapping, in absolute addresses.
+public struct SpecialRange: Hashable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    /// `.root` or `.stackSwitch`.
+    public var kind: CodeKind
+
+    public init(_ range: Range<UInt64>, kind: CodeKind) {
+        start = range.lowerBound
+        end = range.upperBound
+        self.kind = kind
+    }
+
+    @inlinable public func contains(_ address: UInt64) -> Bool { address >= start && address < end }
 }

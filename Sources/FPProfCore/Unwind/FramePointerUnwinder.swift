@@ -37,13 +37,38 @@ public struct FramePointerUnwinder: Sendable {
     /// `entry` says whether the sampled function has set up its own frame record at `ip`. When it has not (a
     /// frameless leaf, or a prologue), BP still points at the caller's record, which names the caller's caller:
     /// the caller itself is found only through the return address on the stack, at `SP + offset`.
+    ///
+    /// Both arrays are filled through an `OutputSpan` with room for the whole walk reserved up front: a plain
+    /// `append` checks that the array is uniquely referenced on every call (a runtime call per frame, twice per
+    /// frame with `scratch`), a span append only checks its capacity.
     @inlinable
     public func unwind<Memory: StackMemory, Code: CodeMap>(
         ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code,
         frames: inout [UInt64], scratch: inout [UInt64], entry: EntryFrame = .framePointer
     ) -> UnwindStatus {
-        frames.append(ip)
         scratch.removeAll(keepingCapacity: true)
+        let before = frames.count
+        // At most: ip, the entry frame's caller, then the loop's frames up to `maxDepth`, plus one root after it.
+        let room = max(maxDepth - before, 0) + 3
+        var status = UnwindStatus.truncated
+        frames.append(addingCapacity: room) { out in
+            scratch.append(addingCapacity: room) { walked in
+                status = walk(
+                    ip: ip, sp: sp, bp: bp, memory: memory, code: code, frames: &out, before: before,
+                    scratch: &walked, entry: entry)
+            }
+        }
+        return status
+    }
+
+    /// The walk of `unwind`, over spans. `before` is how many frames the array held already (they count toward
+    /// `maxDepth`).
+    @inlinable
+    func walk<Memory: StackMemory, Code: CodeMap>(
+        ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code,
+        frames: inout OutputSpan<UInt64>, before: Int, scratch: inout OutputSpan<UInt64>, entry: EntryFrame
+    ) -> UnwindStatus {
+        frames.append(ip)
         var bp = bp
         var switches = 0
         // Below SP is garbage on the sampled stack, but not on the stack a switch leads to.
@@ -104,17 +129,22 @@ public struct FramePointerUnwinder: Sendable {
             case .code:
                 break
             }
-            if frames.count >= maxDepth { return .truncated }
+            if before &+ frames.count >= maxDepth { return .truncated }
             frames.append(ret)
             if next == 0 { return .complete }
             if next == bp { return .selfLoop }
             if next < bp {
-                if scratch.contains(next) { return .cycle }
+                if Self.contains(scratch.span, next) { return .cycle }
                 guard switching, switches < maxSwitches else { return .badFrame }
                 switches += 1
                 floor = 0
             }
             bp = next
         }
+    }
+
+    @inlinable static func contains(_ walked: Span<UInt64>, _ value: UInt64) -> Bool {
+        for i in walked.indices where walked[i] == value { return true }
+        return false
     }
 }

@@ -51,19 +51,25 @@ extension ProcessMap: CodeMap {
         return classify(address, hint: &hint)
     }
 
-    /// `hint` is the index of the mapping of the previous answer: checked first, searched only on a miss.
+    /// `hint` is the index of the mapping of the previous answer: checked first, searched only on a miss. Reads only
+    /// the flat `bounds` and `special` arrays (no reference counting); most addresses lie outside every special
+    /// range of their mapping, and then the answer is `.code` after four compares.
     @inlinable public func classify(_ address: UInt64, hint: inout Int) -> CodeKind {
-        let i: Int
-        if hint >= 0, hint < mappings.count, mappings[hint].contains(address) {
-            i = hint
+        let b: MappingBounds
+        if hint >= 0, hint < bounds.count, bounds[hint].contains(address) {
+            b = bounds[hint]
         } else {
             guard let found = index(of: address) else { return .none }
-            i = found
             hint = found
+            b = bounds[found]
         }
-        let m = mappings[i]
-        for r in m.rootRanges where r.contains(address) { return .root }
-        for r in m.switchRanges where r.contains(address) { return .stackSwitch }
-        return .code
+        if address < b.specialLow || address >= b.specialHigh { return .code }
+        // A root wins over a stack switch that overlaps it.
+        var kind = CodeKind.code
+        for j in b.special where special[j].contains(address) {
+            if special[j].kind == .root { return .root }
+            kind = .stackSwitch
+        }
+        return kind
     }
 }
