@@ -108,11 +108,12 @@ func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool) throws 
     let t0 = clock.now
     let (header, chunks) = try Capture.decode(bytes)
     // Put together as FPProfCommands' PipelineSetup.builder does for `fpprof record` and `fpprof report`: code ranges
-    // (roots and stack switches) and entry-frame rules (CFI, Go's tables) from the symbolizer.
+    // (roots and stack switches), entry-frame rules (CFI, Go's tables) and the stack-switch repair from the symbolizer.
     var builder = try ProfileBuilder(
         format: header.format, options: .init(perThread: perThread),
         codeRanges: { symbolizer.codeRanges(for: $0) })
     builder.entryFrames = { symbolizer.entryFrame(for: $0) }
+    builder.stackSwitches = symbolizer.stackSwitchSymbols
     for chunk in chunks { builder.consume(chunk) }
     let profile = builder.finish()
     let t1 = clock.now
