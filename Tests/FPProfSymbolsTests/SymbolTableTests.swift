@@ -124,6 +124,7 @@ struct SymbolTableTests {
             ("runtime.goexit.abi0", true),
             ("runtime.mstart", true), ("runtime.mstart.abi0", true), ("runtime.rt0_go", true),
             ("runtime.rt0_go.abi0", true), ("_rt0_amd64", true), ("_rt0_amd64_linux", true), ("_rt0_arm64_linux", true),
+            ("runtime.clone", true), ("runtime.clone.abi0", true), ("runtime.newosproc", false),
             ("start_thread", false), ("main", false), ("runtime.main", false), ("runtime.goexit1", false),
             ("_start_c", false), ("runtime.mstart1", false),
         ])

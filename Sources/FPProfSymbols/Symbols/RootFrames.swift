@@ -4,6 +4,11 @@ internal import FPProfCore
 /// or stale memory (a Go thread past `runtime.mstart`), so the unwinder stops there and calls the stack complete.
 /// `start_thread` is not among them: a thread's stack continues into the `clone3` that called it.
 ///
+/// Go's own `runtime.clone` (it makes threads without libc) is one for the same reason as glibc's `clone`: in the
+/// new thread it runs on an empty stack with the parent's BP still in place, so a walk from there would follow the
+/// parent's frames, which the parent is already changing. A sample of the parent inside it ends there too (its
+/// callers, `newosproc` and up, are lost for those rare samples).
+///
 /// A signal handler runs on a stack of its own (Go's gsignal stack, an `sigaltstack`), entered from the kernel's
 /// signal frame: its trampolines (`runtime.sigtramp`, `runtime.cgoSigtramp`, the `sigreturn` restorers) end the
 /// handler's stack. The interrupted code's frames are in the saved context, not on a frame-pointer chain.
@@ -13,7 +18,7 @@ enum RootFrames {
     static let names: Set<String> = [
         "_start", "__libc_start_main", "__libc_start_call_main",
         "clone", "__clone", "clone3", "__clone3",
-        "runtime.goexit", "runtime.mstart", "runtime.rt0_go",
+        "runtime.goexit", "runtime.mstart", "runtime.rt0_go", "runtime.clone", "runtime.clone.abi0",
         "runtime.goexit.abi0", "runtime.mstart.abi0", "runtime.rt0_go.abi0",
         "runtime.sigtramp", "runtime.sigtramp.abi0", "runtime.cgoSigtramp", "runtime.cgoSigtramp.abi0",
         "runtime.sigreturn", "runtime.sigreturn.abi0", "runtime.sigreturn__sigaction",
