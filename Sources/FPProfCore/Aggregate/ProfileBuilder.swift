@@ -153,7 +153,13 @@ public struct ProfileBuilder {
         if limit != .max {
             cut = pending.firstIndex { $0.time > limit } ?? pending.endIndex
         }
-        for r in pending[..<cut] { consume(r) }
+        // Each record is moved out of the array for `consume`, leaving a placeholder that owns nothing: a copy
+        // would retain the three slices of the batch a sample holds, and release them again, for every sample.
+        for i in pending.startIndex..<cut {
+            var r = PerfRecord.other(type: 0)
+            swap(&r, &pending[i])
+            consume(r)
+        }
         pending.removeFirst(cut)
     }
 
