@@ -100,17 +100,37 @@ public struct ProfileBuilder {
     public mutating func consume(_ bytes: [UInt8]) { consume(bytes[...]) }
 
     public mutating func consume(_ bytes: ArraySlice<UInt8>) {
-        for result in RecordStream(decoder: decoder, bytes: bytes) {
-            switch result {
+        // `RecordStream`'s loop, written out for the read ahead.
+        var rest = bytes
+        while !rest.isEmpty {
+            guard case .success(let size) = RecordDecoder.recordSize(at: rest) else {
+                profile.stats.decodeErrors += 1
+                break
+            }
+            // Each sample's record (16 KiB of stack copy) starts on another page, so reading its header waits for
+            // a TLB and a cache miss, and the next one's position depends on it: a chain of misses. Reading a byte
+            // a few records ahead (where the next headers are when the records are of one size, as one process's
+            // samples nearly always are) starts those misses early, beside this record's work: a prefetch in
+            // plain Swift. A wrong guess costs one wasted read. The byte goes into `readAhead` only so that the
+            // read is not optimized away. (Guessing from the last four sizes, for two interleaved sizes, measured
+            // slower.)
+            let ahead = rest.startIndex &+ size &* Self.readAheadRecords
+            if ahead < rest.endIndex { readAhead &+= rest[ahead] }
+            switch decoder.decode(rest) {
             case .success(let r):
                 latestSeen = max(latestSeen, r.time)
                 pending.append(r)
             case .failure: profile.stats.decodeErrors += 1
             }
+            rest = rest.dropFirst(size)
         }
         apply(upTo: watermark)
         watermark = latestSeen
     }
+
+    /// How far ahead `consume` reads (records of the current one's size), and the sink of what it reads.
+    private static let readAheadRecords = 4
+    private var readAhead: UInt8 = 0
 
     /// Applies every record still waiting and returns the profile with the module table its frames refer to.
     public mutating func finish() -> RawProfile {
