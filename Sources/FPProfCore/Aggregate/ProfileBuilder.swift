@@ -163,11 +163,23 @@ public struct ProfileBuilder {
             last = t
         }
         if !sorted {
-            pending = pending.enumerated().sorted { a, b in
-                let ta = a.element.time
-                let tb = b.element.time
-                return ta != tb ? ta < tb : a.offset < b.offset
-            }.map(\.element)
+            // Ordered by the times alone, then the records moved into that order: sorting the records themselves
+            // copied each one (retaining and releasing the slices a sample holds) several times. Stable: records
+            // of one time keep their order.
+            let times = pending.indices.map { pending[$0].time }
+            let order = times.indices.sorted { a, b in
+                let ta = times[a]
+                let tb = times[b]
+                return ta != tb ? ta < tb : a < b
+            }
+            var records: [PerfRecord] = []
+            records.reserveCapacity(pending.count)
+            for i in order {
+                var r = PerfRecord.other(type: 0)
+                swap(&r, &pending[i])
+                records.append(r)
+            }
+            pending = records
         }
         var cut = pending.endIndex
         if limit != .max {
