@@ -42,6 +42,20 @@ struct RepeatedWalks {
     /// dictionary value would be copied whole (seven arrays retained and released) on every access.
     private var slots: [Walk] = []
     private var slotOfThread: [ThreadID: Int] = [:]
+    /// The two threads looked up last and their slots, tried before `slotOfThread`: consecutive samples are of one
+    /// thread, or of two alternating (two CPUs' rings merged by time), and hashing the thread id was a few percent
+    /// of a repeated sample. Only threads that have a slot are kept; emptied with the slots.
+    private var recentThreads: (ThreadID?, ThreadID?) = (nil, nil)
+    private var recentSlots = (0, 0)
+
+    private mutating func slot(of tid: ThreadID) -> Int? {
+        if recentThreads.0 == tid { return recentSlots.0 }
+        if recentThreads.1 == tid { return recentSlots.1 }
+        guard let i = slotOfThread[tid] else { return nil }
+        recentThreads = (tid, recentThreads.0)
+        recentSlots = (i, recentSlots.0)
+        return i
+    }
     /// Threads remembered at most; past it the memory starts over.
     static let limit = 256
     /// Shallower walks are not remembered: walking a few frames costs less than remembering and checking them.
@@ -54,6 +68,7 @@ struct RepeatedWalks {
         if !slots.isEmpty {
             slots.removeAll(keepingCapacity: true)
             slotOfThread.removeAll(keepingCapacity: true)
+            recentThreads = (nil, nil)
         }
     }
 
@@ -79,7 +94,7 @@ struct RepeatedWalks {
         let ipKind = code.classify(ip)
         var entryWord: UInt64? = nil
         if case .returnAddressAtSP(let offset) = entry { entryWord = memory.word(at: sp &+ UInt64(offset)) }
-        let slot = slotOfThread[tid]
+        let slot = slot(of: tid)
         if let i = slot,
             repeats(
                 i, pid: pid, sp: sp, bp: bp, ipKind: ipKind, entry: entry, entryWord: entryWord, memory: memory)
