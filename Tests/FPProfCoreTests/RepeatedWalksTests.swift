@@ -82,6 +82,28 @@ import Testing
         #expect(!walk(&walks, s).reused)
     }
 
+    @Test func aNormalizedOnlyReuseLeavesTheRawFramesOut() {
+        var walks = RepeatedWalks()
+        let s = deepStack(depth: 40)
+        var frames: [UInt64] = []
+        var scratch: [UInt64] = []
+        var reused = false
+        func unwind() -> UnwindStatus {
+            frames.removeAll()
+            return walks.unwind(
+                unwinder, pid: ProcessID(1), tid: ThreadID(1), ip: 0x43_0000, sp: s.sp, bp: s.address(ofWord: 8),
+                memory: s.copy, code: map, frames: &frames, scratch: &scratch, entry: .framePointer,
+                reused: &reused, normalizedOnly: true)
+        }
+        #expect(unwind() == .complete && !reused && walks.normalizedHit == -1)
+        let walked = frames
+        // Reused, but nothing normalized noted yet: the raw frames are given as before.
+        #expect(unwind() == .complete && reused && walks.normalizedHit == -1 && frames == walked)
+        walks.noteNormalized(tid: ThreadID(1), walked.map { $0 | 1 << 60 })
+        #expect(unwind() == .complete && reused && frames.isEmpty)
+        #expect(walks.normalizedHit >= 0 && walks.normalized(slot: walks.normalizedHit) == walked.map { $0 | 1 << 60 })
+    }
+
     @Test func removeAllForgets() {
         var walks = RepeatedWalks()
         let s = deepStack(depth: 40)
@@ -141,5 +163,86 @@ import Testing
         #expect(profile.stacks.values.allSatisfy { $0.samples == 1 })
         let outermost = Set(profile.stacks.keys.compactMap { $0.frames.last.map { $0 & 0xffff } })
         #expect(outermost == [0x114f, 0x116f, 0x117f])
+    }
+}
+
+/// The builder's fast path for a reused walk (no raw frames, and no stack key when the stack repeats) gives exactly
+/// the profile of the general path: the same builder fed the same records with it on and off.
+@Suite struct RepeatedWalkFastPathTests {
+    let pipeline = PipelineTests()
+
+    /// A complete 40-record chain; the return address of record `changed` (if any) moved, the leaf's locals `noise`.
+    func deepSample(ip: UInt64, tid: Int32 = 500, changed: Int? = nil, noise: UInt64 = 0, kernel: [UInt64] = [])
+        -> PerfRecord
+    {
+        let p = pipeline
+        let depth = 40
+        var stack = [UInt64](repeating: noise, count: 2 + depth * 2)
+        for k in 0..<depth {
+            let at = 2 + k * 2
+            stack[at] = k == depth - 1 ? 0 : p.sp + UInt64((at + 2) * 8)
+            stack[at + 1] = p.base + 0x1250 + UInt64(k % 3) * 16 + (k == changed ? 0x100 : 0)
+        }
+        guard case .sample(var s) = p.sample(ip: ip, bp: p.sp + 16, stack: stack, tid: tid) else {
+            preconditionFailure()
+        }
+        if !kernel.isEmpty {
+            s.callchain = WordWindow([CallchainContext.kernel] + kernel + [CallchainContext.user, ip])
+        }
+        return .sample(s)
+    }
+
+    /// The setup, then one batch per round.
+    func batches() -> [[UInt8]] {
+        let p = pipeline
+        let enc = RecordEncoder(format: p.format)
+        let mmap = PerfRecord.mmap2(
+            Mmap2(
+                pid: p.pid, tid: ThreadID(500), start: VirtualAddress(p.base + 0x1000), length: 0x1000,
+                pageOffset: FileOffset(0x1000), protection: 5, filename: "/opt/demo"))
+        var bytes = enc.encode(.comm(Comm(pid: p.pid, tid: ThreadID(500), name: "demo", isExec: true)))
+        bytes += enc.encode(.comm(Comm(pid: p.pid, tid: ThreadID(501), name: "worker")))
+        bytes += enc.encode(mmap)
+        var batches = [bytes]
+        let ips = [p.base + 0x1350, p.base + 0x1360, 0x9999_0000, p.base + 0x1350]
+        for round in 0..<3 {
+            bytes = []
+            for (n, ip) in ips.enumerated() {
+                // Repeats on one thread, interleaved with another thread's new and repeated stacks, other
+                // locals, a changed record, and kernel frames that differ from sample to sample.
+                bytes += enc.encode(deepSample(ip: ip, noise: UInt64(n)))
+                bytes += enc.encode(deepSample(ip: ip, noise: UInt64(n + 7)))
+                bytes += enc.encode(deepSample(ip: ip, tid: 501, changed: round))
+                bytes += enc.encode(
+                    deepSample(ip: ip, tid: 501, changed: round, kernel: [0xffff_ffff_8100_0000 + UInt64(n)]))
+                bytes += enc.encode(deepSample(ip: ip, kernel: [0xffff_ffff_8100_0010]))
+                bytes += enc.encode(deepSample(ip: ip, changed: n == 2 ? 5 : nil))
+            }
+            bytes += enc.encode(mmap)  // changes the table: every walk is forgotten
+            batches.append(bytes)
+        }
+        return batches
+    }
+
+    func profile(fast: Bool, options: ProfileBuilder.Options) throws -> RawProfile {
+        var builder = try ProfileBuilder(format: pipeline.format, options: options)
+        builder.fastRepeats = fast
+        for batch in batches() { builder.consume(batch) }
+        return builder.finish()
+    }
+
+    @Test(arguments: [
+        ProfileBuilder.Options(), ProfileBuilder.Options(perThread: true),
+        ProfileBuilder.Options(perThread: true, kernel: true), ProfileBuilder.Options(kernel: true),
+    ])
+    func fastAndGeneralPathsGiveTheSameProfile(options: ProfileBuilder.Options) throws {
+        let fast = try profile(fast: true, options: options)
+        let general = try profile(fast: false, options: options)
+        #expect(fast.stacks == general.stacks)
+        #expect(fast.stats == general.stats)
+        #expect(fast.names == general.names)
+        #expect(fast.stats.samples == 3 * 4 * 6)
+        // Repeats were really counted on one entry: far fewer stacks than samples.
+        #expect(fast.stacks.count < fast.stats.samples / 2 || options.kernel)
     }
 }

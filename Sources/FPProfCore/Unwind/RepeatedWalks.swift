@@ -33,32 +33,60 @@ struct RepeatedWalks {
         var status = UnwindStatus.truncated
         /// The same frames normalized, when the owner has noted them (empty otherwise).
         var normalized: [UInt64] = []
+        /// The owner's memo of where it last counted this walk's stack (see `ProfileBuilder`); reset whenever the
+        /// walk is replaced, since it describes these frames only.
+        var counted = CountedStack()
     }
 
     /// One slot per thread, found through `slotOfThread`: in an array, a slot's fields are read in place, where a
     /// dictionary value would be copied whole (seven arrays retained and released) on every access.
     private var slots: [Walk] = []
     private var slotOfThread: [ThreadID: Int] = [:]
+    /// The two threads looked up last and their slots, tried before `slotOfThread`: consecutive samples are of one
+    /// thread, or of two alternating (two CPUs' rings merged by time), and hashing the thread id was a few percent
+    /// of a repeated sample. Only threads that have a slot are kept; emptied with the slots.
+    private var recentThreads: (ThreadID?, ThreadID?) = (nil, nil)
+    private var recentSlots = (0, 0)
+
+    private mutating func slot(of tid: ThreadID) -> Int? {
+        if recentThreads.0 == tid { return recentSlots.0 }
+        if recentThreads.1 == tid { return recentSlots.1 }
+        guard let i = slotOfThread[tid] else { return nil }
+        recentThreads = (tid, recentThreads.0)
+        recentSlots = (i, recentSlots.0)
+        return i
+    }
     /// Threads remembered at most; past it the memory starts over.
     static let limit = 256
     /// Shallower walks are not remembered: walking a few frames costs less than remembering and checking them.
     static let minimumFrames = 24
 
+    /// The slot of the latest `unwind` when it was reused without its raw frames (`normalizedOnly`), -1 otherwise.
+    private(set) var normalizedHit = -1
+
     mutating func removeAll() {
         if !slots.isEmpty {
             slots.removeAll(keepingCapacity: true)
             slotOfThread.removeAll(keepingCapacity: true)
+            recentThreads = (nil, nil)
         }
     }
 
     /// `unwinder.unwind(...)`, or the same result from the thread's previous walk (then `reused` is set). `frames`
     /// must be empty.
+    ///
+    /// With `normalizedOnly`, the owner needs only the normalized callers of a reused walk (it does not splice,
+    /// repair or resolve goroutines from the raw frames): a reused walk that did not end truncated and has its
+    /// normalized frames noted then leaves `frames` and `scratch` untouched and sets `normalizedHit` to its slot.
+    /// Copying 300 raw frames and their BPs per sample, only to overwrite them, was a large part of a deep
+    /// repeated stack's cost.
     mutating func unwind(
         _ unwinder: FramePointerUnwinder, pid: ProcessID, tid: ThreadID, ip: UInt64, sp: UInt64, bp: UInt64,
         memory: StackCopy, code: ProcessMap, frames: inout [UInt64], scratch: inout [UInt64], entry: EntryFrame,
-        reused: inout Bool
+        reused: inout Bool, normalizedOnly: Bool = false
     ) -> UnwindStatus {
         reused = false
+        normalizedHit = -1
         guard frames.isEmpty else {
             return unwinder.unwind(
                 ip: ip, sp: sp, bp: bp, memory: memory, code: code, frames: &frames, scratch: &scratch, entry: entry)
@@ -66,16 +94,20 @@ struct RepeatedWalks {
         let ipKind = code.classify(ip)
         var entryWord: UInt64? = nil
         if case .returnAddressAtSP(let offset) = entry { entryWord = memory.word(at: sp &+ UInt64(offset)) }
-        let slot = slotOfThread[tid]
+        let slot = slot(of: tid)
         if let i = slot,
             repeats(
                 i, pid: pid, sp: sp, bp: bp, ipKind: ipKind, entry: entry, entryWord: entryWord, memory: memory)
         {
+            reused = true
+            if normalizedOnly && slots[i].status != .truncated && !slots[i].normalized.isEmpty {
+                normalizedHit = i
+                return slots[i].status
+            }
             frames.append(ip)
             frames.append(contentsOf: slots[i].frames[1...])
             scratch.removeAll(keepingCapacity: true)
             scratch.append(contentsOf: slots[i].scratch)
-            reused = true
             return slots[i].status
         }
         let status = unwinder.unwind(
@@ -105,7 +137,16 @@ struct RepeatedWalks {
         guard let i = slotOfThread[tid], slots[i].stackLength >= 0 else { return }
         slots[i].normalized.removeAll(keepingCapacity: true)
         slots[i].normalized.append(contentsOf: normalized)
+        slots[i].counted = CountedStack()
     }
+
+    /// The normalized frames of the walk in `slot` (after a `normalizedHit`), frame 0 included.
+    func normalized(slot: Int) -> [UInt64] { slots[slot].normalized }
+
+    /// The owner's memo for the walk in `slot`.
+    func counted(slot: Int) -> CountedStack { slots[slot].counted }
+
+    mutating func setCounted(slot: Int, _ memo: CountedStack) { slots[slot].counted = memo }
 
     /// The normalized frames noted for the thread's last walk, frame 0 included, if any.
     func normalized(tid: ThreadID) -> [UInt64]? {
@@ -140,6 +181,7 @@ struct RepeatedWalks {
         w.scratch.append(contentsOf: scratch)
         w.status = status
         w.normalized.removeAll(keepingCapacity: true)
+        w.counted = CountedStack()
         w.words.removeAll(keepingCapacity: true)
         w.mask.removeAll(keepingCapacity: true)
         // Every BP the walk visited: the ones it walked past, then the one it stopped at (the saved BP of the last
