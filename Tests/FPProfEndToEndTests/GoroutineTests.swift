@@ -44,7 +44,7 @@ struct GoroutineTests {
     /// sample whose goroutine cannot be proven gets none. Measured here: 93-95 %.)
     @Test func samplesOnG0CarryTheirGoroutinesId() throws {
         let path = try FixtureBuilder.path(for: .goGoroutines)
-        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "999", "--", path, "3", "alloc"])
+        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "1999", "--", path, "3", "alloc"])
         var ids: [String: Int] = [:]
         for line in result.stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")
