@@ -44,7 +44,9 @@ apply_nice
 {
     echo "machine: $(machine_line)"
     echo "fpprof: $(fpprof_commit)"
-    [[ -n ${BASELINE:-} ]] && echo "baseline: $BASELINE ($(cat "$(dirname "$BASELINE")/../../.snapshot-commit" 2>/dev/null | head -n 1))"
+    if [[ -n ${BASELINE:-} ]]; then
+        echo "baseline: $BASELINE ($(cat "$(dirname "$BASELINE")/../../.snapshot-commit" 2>/dev/null | head -n 1))"
+    fi
 } | tee "$WORK/machine.txt"
 
 labels=(alone)
