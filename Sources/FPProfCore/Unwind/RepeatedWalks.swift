@@ -222,16 +222,13 @@ struct RepeatedWalks {
         let n = words.count
         guard mask.count == n, start >= 0, bytes.byteCount - start >= n &* 8 else { return false }
         let stretch = bytes.extracting(start..<(start &+ n &* 8))
-        // Restated for the optimizer, which can then drop the per-word bounds checks and vectorize.
+        // Restated for the optimizer, which can then drop the per-word bounds checks.
         guard stretch.byteCount >= n &* 8 else { return false }
-        let w = words.span
-        let m = mask.span
+        // The arrays are indexed directly: `Span` subscripts of `words` and `mask` were left as calls, one per word.
         var diff: UInt64 = 0
-        var i = 0
-        while i < n {
+        for i in 0..<n {
             let word = stretch.unsafeLoadUnaligned(fromByteOffset: i &* 8, as: UInt64.self).littleEndian
-            diff |= (word ^ w[i]) & m[i]
-            i &+= 1
+            diff |= (word ^ words[i]) & mask[i]
         }
         return diff == 0
     }
