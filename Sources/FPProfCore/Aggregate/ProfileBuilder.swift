@@ -253,59 +253,62 @@ public struct ProfileBuilder {
     }
 
     private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
-        guard let entryFrames, let m = map.index(of: ip) else { return .framePointer }
-        let packed = map.bounds[m].packed(ip)
-        if let hit = entryCache[packed] { return hit }
-        let mapping = map.mappings[m]
-        let rule = entryFrames(NormalizedAddress(module: mapping.module, offset: mapping.fileOffset(of: ip)))
-        entryCache[packed] = rule
+        guard let entryFrames, let at = locate(ip, map) else { return .framePointer }
+        if let hit = entryCache[at.packed] { return hit }
+        let rule = entryFrames(normalized(at, map))
+        entryCache[at.packed] = rule
         return rule
     }
 
     private mutating func switchTraits(_ address: UInt64, _ map: ProcessMap, _ symbols: StackSwitchSymbols)
         -> StackSwitchTraits
     {
-        guard let (packed, normalized) = normalize(address, map) else { return StackSwitchTraits() }
-        if let known = switchTraitCache[packed] { return known }
-        let traits = symbols.traits(normalized)
-        switchTraitCache[packed] = traits
+        guard let at = locate(address, map) else { return StackSwitchTraits() }
+        if let known = switchTraitCache[at.packed] { return known }
+        let traits = symbols.traits(normalized(at, map))
+        switchTraitCache[at.packed] = traits
         return traits
     }
 
     private mutating func hiddenCaller(
         switchAt: UInt64, above: UInt64, callee: UInt64?, _ map: ProcessMap, _ symbols: StackSwitchSymbols
     ) -> HiddenCaller<UInt64>? {
-        guard let (switchPacked, switchNormalized) = normalize(switchAt, map),
-            let (abovePacked, aboveNormalized) = normalize(above, map), let m = map.index(of: above)
-        else { return nil }
-        let calleeNormalized = callee.flatMap { normalize($0, map) }
+        guard let switchFrame = locate(switchAt, map), let aboveFrame = locate(above, map) else { return nil }
+        let calleeFrame = callee.flatMap { locate($0, map) }
         let question = HiddenCallerQuestion(
-            switchAt: switchPacked, above: abovePacked, callee: calleeNormalized?.0 ?? .max)
+            switchAt: switchFrame.packed, above: aboveFrame.packed, callee: calleeFrame?.packed ?? .max)
         let answer: HiddenCaller<FileOffset>?
         if let known = hiddenCallerCache[question] {
             answer = known
         } else {
-            answer = symbols.hiddenCaller(switchNormalized, aboveNormalized, calleeNormalized?.1)
+            answer = symbols.hiddenCaller(
+                normalized(switchFrame, map), normalized(aboveFrame, map), calleeFrame.map { normalized($0, map) })
             hiddenCallerCache[question] = answer
         }
         // Back to an address in the mapping of the frame above; a target outside it is not trusted.
-        let mapping = map.mappings[m]
+        let bounds = map.bounds[aboveFrame.mapping]
         return answer?.map { entry in
-            guard entry.rawValue >= mapping.pageOffset.rawValue else { return nil }
-            let absolute = mapping.start.rawValue &+ (entry.rawValue &- mapping.pageOffset.rawValue)
-            return mapping.contains(absolute) ? absolute : nil
+            let absolute = entry.rawValue &+ bounds.fileBase
+            return bounds.contains(absolute) ? absolute : nil
         }
     }
 
-    /// `address` as a packed frame and as a normalized address, when a mapping holds it.
-    private func normalize(_ address: UInt64, _ map: ProcessMap) -> (UInt64, NormalizedAddress)? {
+    /// An address a mapping holds: its packed frame word (the caches' key) and the mapping's index.
+    private struct Located {
+        var address: UInt64
+        var packed: UInt64
+        var mapping: Int
+    }
+
+    private func locate(_ address: UInt64, _ map: ProcessMap) -> Located? {
         guard let m = map.index(of: address) else { return nil }
-        let mapping = map.mappings[m]
-        let offset = mapping.fileOffset(of: address)
-        return (
-            ModuleTable.pack(module: mapping.moduleIndex, offset: offset.rawValue),
-            NormalizedAddress(module: mapping.module, offset: offset)
-        )
+        return Located(address: address, packed: map.bounds[m].packed(address), mapping: m)
+    }
+
+    /// The address as the symbolizer is asked about it. Built only when a cache misses: it copies the module's id.
+    private func normalized(_ at: Located, _ map: ProcessMap) -> NormalizedAddress {
+        let mapping = map.mappings[at.mapping]
+        return NormalizedAddress(module: mapping.module, offset: mapping.fileOffset(of: at.address))
     }
 
     /// Interned names per pid and tid, so that a sample costs an integer lookup, not a string hash. A COMM record
