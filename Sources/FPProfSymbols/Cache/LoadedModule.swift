@@ -115,7 +115,7 @@ final class LoadedModule {
         }
     }
 
-    private func openGo(_ file: ElfFile) -> GoFunctionTable? {
+    func openGo(_ file: ElfFile) -> GoFunctionTable? {
         switch go {
         case .open(let table): return table
         case .absent: return nil

@@ -12,7 +12,7 @@ final class GoFunctionTable {
     private let inlineTree: GoInlineTree?
     private var names: [Int: String] = [:]
     private let path: String
-    /// Read on the first entry-frame question: `.text`'s bytes (prologues and epilogues).
+    /// Read on the first question about code: `.text`'s bytes (prologues and epilogues, call instructions).
     private var entryFrames: GoEntryFrames??
 
     /// Nil when the file has no readable Go 1.18+ `.gopclntab`.
@@ -72,18 +72,31 @@ final class GoFunctionTable {
     /// Where the return address of the Go function running at `address` is (see `GoEntryFrames`); nil when no Go
     /// function holds `address`.
     func entryFrame(at address: UInt64) -> EntryFrame? {
-        if entryFrames == nil {
-            var loaded: GoEntryFrames? = nil
-            if let handle = try? ElfHandle(path: path), let section = handle.section(named: ".text"),
-                let bytes = handle.bytes(of: section)
-            {
-                loaded = GoEntryFrames(table: table, text: bytes, textAddress: section.header.sh_addr)
-            }
-            entryFrames = .some(loaded)
-        }
+        let rules = loadedRules
         guard let function = table.function(containing: address) else { return nil }
-        guard case .some(.some(let rules)) = entryFrames else { return .framePointer }
+        guard let rules else { return .framePointer }
         return rules.entryFrame(at: address, name: name(of: function))
+    }
+
+    /// The `count` code bytes at link-time `address`, from `.text` as read for the entry rules; nil outside it.
+    func code(at address: UInt64, count: Int) -> ArraySlice<UInt8>? {
+        guard let rules = loadedRules, address >= rules.textAddress, count >= 0 else { return nil }
+        let start = address - rules.textAddress
+        guard start <= UInt64(rules.text.count), UInt64(rules.text.count) - start >= UInt64(count) else { return nil }
+        return rules.text[Int(start)..<(Int(start) + count)]
+    }
+
+    /// The entry rules with `.text`'s bytes, read on first use; nil when `.text` cannot be read.
+    private var loadedRules: GoEntryFrames? {
+        if let loaded = entryFrames { return loaded }
+        var loaded: GoEntryFrames? = nil
+        if let handle = try? ElfHandle(path: path), let section = handle.section(named: ".text"),
+            let bytes = handle.bytes(of: section)
+        {
+            loaded = GoEntryFrames(table: table, text: bytes, textAddress: section.header.sh_addr)
+        }
+        entryFrames = .some(loaded)
+        return loaded
     }
 
     private func name(of function: GoPclntab.Function) -> String? {

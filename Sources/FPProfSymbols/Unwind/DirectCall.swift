@@ -1,5 +1,3 @@
-internal import Glibc
-
 /// The call instruction that ends right before a return address, when it is a direct one: its target is then known
 /// from the code alone. Used to name the caller a frameless stack switch hides (see `StackSwitchRepair`).
 ///
@@ -11,33 +9,26 @@ enum DirectCall {
     static let opcode: UInt8 = 0xE8
 
     /// The displacement of the call whose five bytes are `bytes`, or nil when they are not `E8 rel32`.
-    static func displacement(_ bytes: [UInt8]) -> Int64? {
-        guard bytes.count == length, bytes[0] == opcode else { return nil }
-        let raw = UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24
+    static func displacement(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        guard bytes.count == length else { return nil }
+        let b = bytes.startIndex
+        guard bytes[b] == opcode else { return nil }
+        let raw =
+            UInt32(bytes[b + 1]) | UInt32(bytes[b + 2]) << 8 | UInt32(bytes[b + 3]) << 16 | UInt32(bytes[b + 4]) << 24
         return Int64(Int32(bitPattern: raw))
     }
 
     /// The targets of every `E8 rel32` in `code` (loaded at `address`). A byte scan, not a disassembly: an `E8`
     /// inside another instruction adds a target too, which only matters if it happens to equal the one asked for.
-    static func targets(in code: [UInt8], at address: UInt64) -> Set<UInt64> {
+    static func targets(in code: ArraySlice<UInt8>, at address: UInt64) -> Set<UInt64> {
         var targets = Set<UInt64>()
-        var i = 0
-        while i + length <= code.count {
-            if code[i] == opcode, let d = displacement(Array(code[i..<(i + length)])) {
-                targets.insert(address &+ UInt64(i + length) &+ UInt64(bitPattern: d))
+        var i = code.startIndex
+        while i + length <= code.endIndex {
+            if let d = displacement(code[i..<(i + length)]) {
+                targets.insert(address &+ UInt64(i - code.startIndex + length) &+ UInt64(bitPattern: d))
             }
             i += 1
         }
         return targets
-    }
-
-    /// The `count` bytes of `path` at `offset`; nil when the file cannot be read there.
-    static func fileBytes(path: String, offset: UInt64, count: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-        return got == count ? bytes : nil
     }
 }

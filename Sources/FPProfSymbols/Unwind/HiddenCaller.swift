@@ -11,17 +11,20 @@ internal import FPProfCore
 ///    when its code calls the switch itself.
 ///
 /// Both checks ask whether a function calls the switch, by scanning its code once for direct calls (`E8 rel32`
-/// whose target is the switch's first byte). Anything else gives no answer rather than a guess.
+/// whose target is the switch's first byte). The code is `.text` as the Go function table already holds it for the
+/// entry rules (the switches are Go's, so a module without `.gopclntab` has none). Anything else gives no answer
+/// rather than a guess.
 extension LoadedModule {
     func hiddenCaller(switchAt: FileOffset, above: FileOffset, callee: FileOffset?) -> HiddenCaller<FileOffset>? {
-        guard let file, let switchAddress = file.segments.virtualAddress(forFileOffset: switchAt.rawValue),
+        guard let file, let go = openGo(file),
+            let switchAddress = file.segments.virtualAddress(forFileOffset: switchAt.rawValue),
             let switchIndex = file.symbols.index(containing: switchAddress)
         else { return nil }
         let target = file.symbols.range(of: switchIndex).lowerBound
-        if let caller = directCallee(returningTo: above, in: file) {
+        if let caller = directCallee(returningTo: above, in: file, go) {
             // The frame above called the switch itself: the switch made a record of its own, and hides nothing.
             if caller.lowerBound == target { return .nothing }
-            if calls(caller, target, in: file) { return entry(caller, in: file) }
+            if calls(caller, target, go) { return entry(caller, in: file) }
         }
         if let callee, let address = file.segments.virtualAddress(forFileOffset: callee.rawValue),
             let calleeIndex = file.symbols.index(containing: address),
@@ -29,7 +32,7 @@ extension LoadedModule {
             let parentIndex = file.symbols.index(named: parent)
         {
             let range = file.symbols.range(of: parentIndex)
-            if calls(range, target, in: file) { return entry(range, in: file) }
+            if calls(range, target, go) { return entry(range, in: file) }
         }
         return nil
     }
@@ -39,11 +42,12 @@ extension LoadedModule {
     }
 
     /// The function a direct call ending right before `offset` calls, when its target is a function's first byte.
-    private func directCallee(returningTo offset: FileOffset, in file: ElfFile) -> Range<UInt64>? {
-        guard offset.rawValue >= UInt64(DirectCall.length),
-            let ret = file.segments.virtualAddress(forFileOffset: offset.rawValue),
-            let bytes = DirectCall.fileBytes(
-                path: file.path, offset: offset.rawValue - UInt64(DirectCall.length), count: DirectCall.length),
+    private func directCallee(returningTo offset: FileOffset, in file: ElfFile, _ go: GoFunctionTable)
+        -> Range<UInt64>?
+    {
+        guard let ret = file.segments.virtualAddress(forFileOffset: offset.rawValue),
+            ret >= UInt64(DirectCall.length),
+            let bytes = go.code(at: ret - UInt64(DirectCall.length), count: DirectCall.length),
             let displacement = DirectCall.displacement(bytes)
         else { return nil }
         let target = ret &+ UInt64(bitPattern: displacement)
@@ -53,13 +57,11 @@ extension LoadedModule {
     }
 
     /// Whether the code of `function` makes a direct call to `target`.
-    private func calls(_ function: Range<UInt64>, _ target: UInt64, in file: ElfFile) -> Bool {
+    private func calls(_ function: Range<UInt64>, _ target: UInt64, _ go: GoFunctionTable) -> Bool {
         if let known = directCallTargets[function.lowerBound] { return known.contains(target) }
         var targets = Set<UInt64>()
         let size = function.upperBound - function.lowerBound
-        if size < 1 << 20, let offset = file.segments.fileOffset(forVirtualAddress: function.lowerBound),
-            let code = DirectCall.fileBytes(path: file.path, offset: offset, count: Int(size))
-        {
+        if size < 1 << 20, let code = go.code(at: function.lowerBound, count: Int(size)) {
             targets = DirectCall.targets(in: code, at: function.lowerBound)
         }
         directCallTargets[function.lowerBound] = targets
