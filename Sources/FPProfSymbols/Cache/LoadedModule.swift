@@ -35,6 +35,18 @@ final class LoadedModule {
         case unopened
         case absent
         case open(Source)
+
+        /// The source, made by `open` the first time it is asked for; a nil from `open` is remembered as absent.
+        mutating func get(_ open: () -> Source?) -> Source? {
+            switch self {
+            case .open(let source): return source
+            case .absent: return nil
+            case .unopened:
+                let source = open()
+                self = source.map { .open($0) } ?? .absent
+                return source
+            }
+        }
     }
 
     init(module: ModuleID, file: ElfFile?, settings: SymbolizerSettings) {
@@ -89,12 +101,8 @@ final class LoadedModule {
     }
 
     private func openDwarf(_ file: ElfFile) -> DwarfModule? {
-        switch dwarf {
-        case .open(let module): return module
-        case .absent: return nil
-        case .unopened:
+        dwarf.get {
             let (opened, warning) = DwarfModule.open(path: file.path)
-            dwarf = opened.map { .open($0) } ?? .absent
             if let warning, !warnedAboutDwarf {
                 warnedAboutDwarf = true
                 pendingWarning = warning + "; names come from the symbol table"
@@ -104,27 +112,9 @@ final class LoadedModule {
     }
 
     /// The `runtime.g` layout when the module is Go code (see `readGoRuntimeLayout()`), read once.
-    var goRuntimeLayout: GoRuntimeLayout? {
-        switch goLayout {
-        case .open(let layout): return layout
-        case .absent: return nil
-        case .unopened:
-            let layout = readGoRuntimeLayout()
-            goLayout = layout.map { .open($0) } ?? .absent
-            return layout
-        }
-    }
+    var goRuntimeLayout: GoRuntimeLayout? { goLayout.get(readGoRuntimeLayout) }
 
-    func openGo(_ file: ElfFile) -> GoFunctionTable? {
-        switch go {
-        case .open(let table): return table
-        case .absent: return nil
-        case .unopened:
-            let table = GoFunctionTable(file: file)
-            go = table.map { .open($0) } ?? .absent
-            return table
-        }
-    }
+    func openGo(_ file: ElfFile) -> GoFunctionTable? { go.get { GoFunctionTable(file: file) } }
 
     /// Where the return address of the function running at `offset` is: from Go's `.gopclntab` for Go code, else
     /// from the file's CFI; `.framePointer` (the frame record is in place) when neither knows.
@@ -144,14 +134,7 @@ final class LoadedModule {
     }
 
     private func openCallFrames(_ file: ElfFile) -> CallFrameTable? {
-        switch callFrames {
-        case .open(let table): return table
-        case .absent: return nil
-        case .unopened:
-            let table = CallFrameTable(path: file.path)
-            callFrames = table.map { .open($0) } ?? .absent
-            return table
-        }
+        callFrames.get { CallFrameTable(path: file.path) }
     }
 
     /// The traits of the stack switch whose code holds `offset` (none for any other code).
