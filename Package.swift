@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "fpprof", targets: ["fpprof"]),
         .library(name: "FPProfCore", targets: ["FPProfCore"]),
         .library(name: "FPProfSymbols", targets: ["FPProfSymbols"]),
+        .library(name: "FPProfSampler", targets: ["FPProfSampler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -224,9 +224,13 @@ import Testing
         return batches
     }
 
-    func profile(fast: Bool, options: ProfileBuilder.Options) throws -> RawProfile {
+    func profile(
+        fast: Bool, options: ProfileBuilder.Options,
+        prefetch: ((ArraySlice<UInt8>, Range<Int>) -> Void)? = nil
+    ) throws -> RawProfile {
         var builder = try ProfileBuilder(format: pipeline.format, options: options)
         builder.fastRepeats = fast
+        builder.prefetch = prefetch
         for batch in batches() { builder.consume(batch) }
         return builder.finish()
     }
@@ -244,5 +248,25 @@ import Testing
         #expect(fast.stats.samples == 3 * 4 * 6)
         // Repeats were really counted on one entry: far fewer stacks than samples.
         #expect(fast.stacks.count < fast.stats.samples / 2 || options.kernel)
+    }
+
+    /// The read ahead only asks: the profile is the same with it, and every range asked for lies inside the bytes
+    /// given. Stacks are asked for by the stretch their thread's last walk compared (the 40 records from BP).
+    @Test func prefetchAsksWithinTheBytesAndChangesNothing() throws {
+        final class Asked: @unchecked Sendable {
+            var outside = 0
+            var ranges: [Range<Int>] = []
+        }
+        let asked = Asked()
+        let with = try profile(fast: true, options: .init()) { bytes, range in
+            if range.lowerBound < 0 || range.upperBound > bytes.count || range.isEmpty { asked.outside += 1 }
+            asked.ranges.append(range)
+        }
+        let without = try profile(fast: true, options: .init())
+        #expect(with.stacks == without.stacks)
+        #expect(with.stats == without.stats)
+        #expect(asked.outside == 0)
+        // BP is SP + 16, so the records lie from byte 16 to the end of the 40th, 16 + 40 * 16.
+        #expect(asked.ranges.contains(16..<656))
     }
 }

@@ -11,6 +11,7 @@
 // it with `--cpu K` (sched_setaffinity) or `taskset -c K`.
 
 import FPProfCore
+import FPProfSampler
 import FPProfSymbols
 import Foundation
 
@@ -55,10 +56,14 @@ struct PipelineArguments {
         while let a = it.next() {
             switch a {
             case "--repeat", "-n":
-                guard let n = Int(try value(a)), n > 0 else { throw Usage(description: "--repeat takes a positive integer") }
+                guard let n = Int(try value(a)), n > 0 else {
+                    throw Usage(description: "--repeat takes a positive integer")
+                }
                 repeats = n
             case "--cpu":
-                guard let k = Int(try value(a)), (0..<64).contains(k) else { throw Usage(description: "--cpu takes 0...63") }
+                guard let k = Int(try value(a)), (0..<64).contains(k) else {
+                    throw Usage(description: "--cpu takes 0...63")
+                }
                 cpu = k
             case "--per-thread": perThread = true
             case "--folded": foldedPath = try value(a)
@@ -108,12 +113,14 @@ func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool) throws 
     let t0 = clock.now
     let (header, chunks) = try Capture.decode(bytes)
     // Put together as FPProfCommands' PipelineSetup.builder does for `fpprof record` and `fpprof report`: code ranges
-    // (roots and stack switches), entry-frame rules (CFI, Go's tables) and the stack-switch repair from the symbolizer.
+    // (roots and stack switches), entry-frame rules (CFI, Go's tables), the stack-switch repair from the symbolizer
+    // and the sampler's prefetch.
     var builder = try ProfileBuilder(
         format: header.format, options: .init(perThread: perThread),
         codeRanges: { symbolizer.codeRanges(for: $0) })
     builder.entryFrames = { symbolizer.entryFrame(for: $0) }
     builder.stackSwitches = symbolizer.stackSwitchSymbols
+    builder.prefetch = MemoryPrefetch.bytes
     for chunk in chunks { builder.consume(chunk) }
     let profile = builder.finish()
     let t1 = clock.now
@@ -208,7 +215,8 @@ func pipeline(_ a: PipelineArguments) throws {
         "median \(format(med)) samples/s, range \(format(rates.min()!))–\(format(rates.max()!)) over \(a.repeats) "
             + "passes of \(warm.samples) samples; decode+unwind+aggregate alone: median \(format(median(buildRates))) "
             + "samples/s; symbolize+fold median \(String(format: "%.4f", median(foldTimes))) s "
-            + "(output \(checksum / a.repeats) bytes); by thread CPU time: median \(format(median(cpuRates))) samples/s")
+            + "(output \(checksum / a.repeats) bytes); by thread CPU time: median \(format(median(cpuRates))) samples/s"
+    )
     print(
         "RESULT samples=\(warm.samples) passes=\(a.repeats) median=\(Int(med.rounded())) "
             + "min=\(Int(rates.min()!.rounded())) max=\(Int(rates.max()!.rounded())) "

@@ -3,7 +3,8 @@
 // - the ring buffer's data_head must be read with acquire and data_tail written with release ordering, which
 //   Swift has no portable spelling for on a foreign struct field;
 // - ioctl(2) is variadic too;
-// - launching a target that waits at a gate until its events exist needs fork+exec, which Swift cannot do safely.
+// - launching a target that waits at a gate until its events exist needs fork+exec, which Swift cannot do safely;
+// - a prefetch (a load that does not wait) has no Swift spelling either.
 // Every symbol is prefixed cperf_.
 #ifndef CPERFEVENT_H
 #define CPERFEVENT_H
@@ -57,5 +58,13 @@ int cperf_pipe_cloexec(int fds[2]);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): <sys/eventfd.h> is not part of the Glibc module.
 int cperf_eventfd(void);
+
+/// Asks for the cache lines of [start, start + length) without waiting for them (one prefetch per 64-byte line).
+/// Inline, so that Swift code calling it in a loop pays no call.
+static inline void cperf_prefetch(const void *start, size_t length) {
+    const char *p = (const char *)start;
+    const char *end = p + length;
+    for (; p < end; p += 64) __builtin_prefetch(p, 0, 3);
+}
 
 #endif

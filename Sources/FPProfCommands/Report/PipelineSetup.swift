@@ -1,5 +1,6 @@
 import FPProfCore
 import FPProfOutput
+import FPProfSampler
 import FPProfSymbols
 
 /// How the pipeline is put together for a recording's samples. A capture holds the records but not these
@@ -20,6 +21,7 @@ enum PipelineSetup {
             codeRanges: { symbolizer.codeRanges(for: $0) })
         builder.entryFrames = { symbolizer.entryFrame(for: $0) }
         builder.stackSwitches = symbolizer.stackSwitchSymbols
+        builder.prefetch = MemoryPrefetch.bytes
         if let goroutines {
             builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3, framePointers: $4) }
         }

@@ -58,7 +58,12 @@ public struct RecordDecoder: Sendable {
         let misc = c.u16()!
         _ = c.u16()
         switch type {
-        case RecordType.sample: return decodeSample(&c, misc: misc).map(PerfRecord.sample)
+        case RecordType.sample:
+            // Not `.map(PerfRecord.sample)`: through a closure the sample (three slices) was copied, then destroyed.
+            switch decodeSample(&c, misc: misc) {
+            case .success(let s): return .success(.sample(s))
+            case .failure(let e): return .failure(e)
+            }
         case RecordType.mmap2: return decodeMmap2(&c, misc: misc).map(PerfRecord.mmap2)
         case RecordType.comm: return decodeComm(&c, misc: misc).map(PerfRecord.comm)
         case RecordType.fork: return decodeTask(&c, type: type).map(PerfRecord.fork)

@@ -215,6 +215,22 @@ struct RepeatedWalks {
         keep(last)
     }
 
+    /// The bytes of a stack copy (from SP) that the thread's last walk would compare, for a read ahead: nil when
+    /// the thread is not one of the two looked up last (a hash per record ahead would cost more than it saves).
+    func comparedBytes(tid: ThreadID) -> Range<Int>? {
+        let i: Int
+        if recentThreads.0 == tid {
+            i = recentSlots.0
+        } else if recentThreads.1 == tid {
+            i = recentSlots.1
+        } else {
+            return nil
+        }
+        let start = slots[i].recordsStart
+        let count = slots[i].words.count &* 8
+        return count > 0 && start >= 0 ? start..<(start &+ count) : nil
+    }
+
     /// Whether the copy holds `words` (where `mask` is set) from `start` bytes on. No early exit: the loop compiles
     /// to a few vector instructions per pair of words.
     static func sameWords(_ memory: StackCopy, start: Int, words: [UInt64], mask: [UInt64]) -> Bool {
