@@ -63,6 +63,7 @@ struct ReaderThread: Sendable {
     }
 
     private func run() {
+        Sys.adoptProcessNice()
         let pidfd = try? Sys.pidfdOpen(watch.pid)
         defer { if let pidfd { Sys.close(pidfd) } }
         var pollSet = events.rings.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }

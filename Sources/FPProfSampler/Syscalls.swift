@@ -227,6 +227,18 @@ enum Sys {
         return errno == 0 ? value : 0
     }
 
+    /// Gives the calling thread the process's nice value (Linux keeps one per thread, and `who` 0 names the calling
+    /// thread). Threads inherit it from the thread that creates them, so fpprof's reader, started from a libdispatch
+    /// worker, ran at that worker's 0 under `nice -n -19 fpprof record`, behind a target running at -19: it fell
+    /// behind and the rings overflowed. Failure (raising priority without privilege) leaves the value as it was.
+    static func adoptProcessNice() {
+        let wanted = processNice()
+        errno = 0
+        let current = getpriority(processPriority, 0)
+        guard errno == 0, current != wanted else { return }
+        _ = setpriority(processPriority, 0, wanted)
+    }
+
     /// Raises the soft RLIMIT_NOFILE to the hard limit; a process with many threads on many CPUs needs one fd per
     /// (thread, CPU). Returns whether the limit went up.
     static func raiseOpenFileLimit() -> Bool {

@@ -171,6 +171,22 @@ struct RecordTests {
         #expect(nice.trimmingCharacters(in: .whitespacesAndNewlines) == "7")
     }
 
+    /// fpprof's own threads keep its nice value too. Before, the reader ran at the 0 of the libdispatch worker that
+    /// started it: under `nice -n -19 fpprof record`, targets at -19 on every CPU starved it, the rings overflowed
+    /// and about a fifth of the records were lost (1,948 to 2,684 of some 9,900 in 5 s on two CPUs). Now none are.
+    @Test(.enabled(if: FPProf.isRoot, "nice -19 and perf_event_open need root here"))
+    func busyTargetsAtTheSameNiceDoNotStarveTheReader() throws {
+        let shares = try FixtureBuilder.path(for: .shares)
+        let copies = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let script = Array(repeating: "'\(shares)' 3 &", count: copies).joined(separator: " ") + " wait"
+        let r = try FixtureCommand.run(
+            "/usr/bin/nice",
+            ["-n", "-19", FPProf.executable, "record", "-F", "999", "-o", "/dev/null", "--", "/bin/sh", "-c", script],
+            timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("), 0 lost,"), "\(r.stderr)")
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let r = try FPProf.run(["record", "--help"])
         #expect(r.status == 0)

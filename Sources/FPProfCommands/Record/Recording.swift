@@ -62,6 +62,7 @@ struct Recording {
 
         var status = StatusLine()
         for await batch in batches {
+            ThreadPriority.matchProcess()
             builder.consume(batch.bytes)
             raw?.write(Capture.encodeRecords(batch.bytes))
             status.update(
