@@ -187,6 +187,39 @@ struct RecordTests {
         #expect(r.stderr.contains("), 0 lost,"), "\(r.stderr)")
     }
 
+    /// A full disk: a raw capture that cannot be written gets one clear error and leaves no partial file behind,
+    /// and the profile, whose disk has room, is still written. A profile whose own disk is full leaves nothing at its
+    /// path. The disk is a real 64 KiB tmpfs.
+    @Test(.enabled(if: FPProf.isRoot && FixtureCommand.which("mount") != nil, "mounting a tmpfs needs root"))
+    func aFullDiskIsAnErrorAndCostsNothingElse() throws {
+        let disk = FPProf.temporaryPath("tinyfs")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        defer { rmdir(disk) }
+        let mounted = try FixtureCommand.run(
+            FixtureCommand.which("mount")!, ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk])
+        try #require(mounted.status == 0, "\(mounted.stderr)")
+        defer { _ = try? FixtureCommand.run(FixtureCommand.which("umount")!, [disk]) }
+        let shares = try FixtureBuilder.path(for: .shares)
+
+        let profile = FPProf.temporaryPath("folded")
+        defer { unlink(profile) }
+        let raw = disk + "/capture.raw"
+        let r = try FPProf.run(["record", "-F", "999", "--raw", raw, "-o", profile, "--", shares, "1"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot write \(raw):") && r.stderr.contains("(disk full?)"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk).isEmpty)
+        let folded = try Folded(parsing: String(contentsOfFile: profile, encoding: .utf8))
+        #expect(folded.total > 500)
+
+        // The same disk, filled up (`cat` stops at ENOSPC), as the profile's.
+        _ = try FixtureCommand.run("/bin/sh", ["-c", "cat /dev/zero > '\(disk)/filler'"])
+        let output = disk + "/profile.folded"
+        let full = try FPProf.run(["record", "-F", "999", "-o", output, "--", shares, "0.5"])
+        #expect(full.status == 1, "\(full.stderr)")
+        #expect(full.stderr.contains("cannot write \(output)"), "\(full.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk) == ["filler"])
+    }
+
     @Test func helpIsHelpNotACommand() throws {
         let r = try FPProf.run(["record", "--help"])
         #expect(r.status == 0)

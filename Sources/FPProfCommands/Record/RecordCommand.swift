@@ -58,11 +58,18 @@ struct RecordCommand: AsyncParsableCommand {
                 rawFile?.abandon()
                 throw error
             }
-            try rawFile?.commit()
-            try ProfileOutput.write(recording.output, to: output)
+            // The profile and the raw capture are written each whatever becomes of the other: a capture that
+            // fills its disk must not cost the profile, which may well fit on another.
+            var failures: [UserFacingError] = []
+            do { try rawFile?.commit() } catch { failures.append(error) }
+            do { try ProfileOutput.write(recording.output, to: output) } catch { failures.append(error) }
             StandardError.write(recording.summary)
             if recording.profile.stats.samples == 0 {
                 StandardError.write("fpprof: no samples were taken; was the target running on a CPU?\n")
+            }
+            if let last = failures.last {
+                for failure in failures.dropLast() { StandardError.write("fpprof: \(failure.message)\n") }
+                throw last
             }
             if recording.lostData { throw FPProfExit.partial }
         } catch let e as UserFacingError {
