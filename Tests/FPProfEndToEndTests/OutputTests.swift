@@ -314,15 +314,25 @@ struct OutputTests {
         #expect(try FlamegraphXML(svg.stdout).frames.contains { $0.name == "[truncated]" && $0.count == 5 })
     }
 
-    @Test func truncatedCaptureIsAClearError() throws {
+    /// A capture cut inside its header, or before its first whole sample, is a clear error; one cut later gives the
+    /// samples before the cut, a warning and exit 2, as `perf report` reads an unfinished perf.data.
+    @Test func truncatedCaptureIsAClearErrorOrAPartialProfile() throws {
         let whole = Self.syntheticCapture()
-        for cut in [12, 40, whole.count - 9] {
+        let header = Capture.encodeHeader(
+            CaptureHeader(format: .amd64Profiling, frequency: 99, stackSize: 8192, event: "cpu-clock"))
+        for cut in [12, 40, header.count + 20] {
             let r = try report(Array(whole.prefix(cut)))
             #expect(r.status == 1, "cut at \(cut): \(r.stderr)")
             #expect(r.signal == nil)
             #expect(r.stderr.contains("capture is truncated at byte"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
+        // Inside the fifth sample: four are whole.
+        let r = try report(Array(whole.prefix(whole.count - 9)))
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("capture is truncated at byte \(header.count)"), "\(r.stderr)")
+        #expect(r.stderr.contains("the 4 samples before the cut are used"), "\(r.stderr)")
+        #expect(r.stdout == "demo;[truncated] 4\n")
     }
 
     @Test func garbageIsAClearError() throws {

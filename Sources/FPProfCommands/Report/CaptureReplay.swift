@@ -13,7 +13,8 @@ enum CaptureReplay {
     ) throws(UserFacingError) -> Rendered {
         let header: CaptureHeader
         let chunks: [ArraySlice<UInt8>]
-        do { (header, chunks) = try Capture.decode(bytes) } catch {
+        let truncatedAt: Int?
+        do { (header, chunks, truncatedAt) = try Capture.decodeSalvaging(bytes) } catch {
             throw UserFacingError(message: "\(name): \(error.description)")
         }
         var symbolizerOptions = symbols.options
@@ -34,7 +35,16 @@ enum CaptureReplay {
 
         var result = Rendered(bytes: [])
         let stats = profile.stats
-        if stats.decodeErrors > 0 {
+        if let truncatedAt {
+            guard stats.samples > 0 else {
+                throw UserFacingError(
+                    message: "\(name): \(CaptureError.truncated(at: truncatedAt).description), before any whole sample")
+            }
+            result.warnings.append(
+                "\(name): \(CaptureError.truncated(at: truncatedAt).description); the \(stats.samples) samples "
+                    + "before the cut are used")
+            result.partial = true
+        } else if stats.decodeErrors > 0 {
             guard stats.samples > 0 else {
                 throw UserFacingError(
                     message: "\(name): capture is corrupt: none of its records could be decoded "

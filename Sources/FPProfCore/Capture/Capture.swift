@@ -72,8 +72,21 @@ public enum Capture {
         return out
     }
 
-    /// Parses a whole capture: its header and every chunk of records, shared with `bytes` (no copy).
+    /// Parses a whole capture: its header and every chunk of records, shared with `bytes` (no copy). A capture cut
+    /// anywhere after its header is an error here; `decodeSalvaging` keeps what precedes the cut.
     public static func decode(_ bytes: [UInt8]) throws(CaptureError) -> (CaptureHeader, [ArraySlice<UInt8>]) {
+        let (header, chunks, truncatedAt) = try decodeSalvaging(bytes)
+        if let truncatedAt { throw .truncated(at: truncatedAt) }
+        return (header, chunks)
+    }
+
+    /// Parses a capture as far as it is whole, as `perf report` reads a perf.data whose recording never finished:
+    /// `truncatedAt` is the start of the chunk a cut (a copy that stopped, a disk that filled) runs through, and
+    /// that chunk's bytes up to the cut are the last chunk returned. Its last record may be cut too: the builder
+    /// counts it as one that cannot be decoded. A cut inside the file's own header still throws.
+    public static func decodeSalvaging(_ bytes: [UInt8]) throws(CaptureError) -> (
+        header: CaptureHeader, chunks: [ArraySlice<UInt8>], truncatedAt: Int?
+    ) {
         var c = ByteCursor(bytes[...])
         guard let m = c.take(8), Array(m) == magic else { throw .notACapture }
         guard let version = c.u32(), let headerLength = c.u32() else { throw .truncated(at: c.offset) }
@@ -94,12 +107,15 @@ public enum Capture {
         var chunks: [ArraySlice<UInt8>] = []
         while c.remaining > 0 {
             let at = c.offset
-            guard let kind = c.u32(), c.u32() != nil, let length = c.u64() else { throw .truncated(at: at) }
-            guard length <= UInt64(c.remaining), let data = c.take(Int(length)) else { throw .truncated(at: at) }
-            _ = c.skip((8 - Int(length % 8)) % 8)
+            guard let kind = c.u32(), c.u32() != nil, let length = c.u64() else { return (header, chunks, at) }
             guard kind == recordsChunk else { throw .corrupt("unknown chunk kind \(kind) at byte \(at)") }
+            guard length <= UInt64(c.remaining), let data = c.take(Int(length)) else {
+                if let rest = c.take(c.remaining), !rest.isEmpty { chunks.append(rest) }
+                return (header, chunks, at)
+            }
+            _ = c.skip((8 - Int(length % 8)) % 8)
             chunks.append(data)
         }
-        return (header, chunks)
+        return (header, chunks, nil)
     }
 }
