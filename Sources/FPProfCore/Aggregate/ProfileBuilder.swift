@@ -208,8 +208,8 @@ public struct ProfileBuilder {
         let prefetch = self.prefetch
         for i in pending.startIndex..<cut {
             if let prefetch, i &+ Self.prefetchAheadRecords < cut,
-                case .sample(let s) = pending[i &+ Self.prefetchAheadRecords], let tid = s.tid,
-                let stack = s.userStack, let range = walks.comparedBytes(tid: tid), range.upperBound <= stack.count
+                let (tid, stack) = pending[i &+ Self.prefetchAheadRecords].sampledStack,
+                let range = walks.comparedBytes(tid: tid), range.upperBound <= stack.count
             {
                 prefetch(stack, range)
             }
@@ -562,4 +562,12 @@ struct CountedStack {
     var pid = ProcessID(0)
     var processName: Int32 = 0
     var threadName: Int32 = 0
+}
+
+extension PerfRecord {
+    /// A sample's thread and stack copy, for the read ahead: one slice copied, not the whole sample's three.
+    fileprivate var sampledStack: (ThreadID, ArraySlice<UInt8>)? {
+        guard case .sample(let s) = self, let tid = s.tid, let stack = s.userStack else { return nil }
+        return (tid, stack)
+    }
 }

@@ -59,11 +59,7 @@ public struct RecordDecoder: Sendable {
         _ = c.u16()
         switch type {
         case RecordType.sample:
-            // Not `.map(PerfRecord.sample)`: through a closure the sample (three slices) was copied, then destroyed.
-            switch decodeSample(&c, misc: misc) {
-            case .success(let s): return .success(.sample(s))
-            case .failure(let e): return .failure(e)
-            }
+            return decodeSample(&c, misc: misc)
         case RecordType.mmap2: return decodeMmap2(&c, misc: misc).map(PerfRecord.mmap2)
         case RecordType.comm: return decodeComm(&c, misc: misc).map(PerfRecord.comm)
         case RecordType.fork: return decodeTask(&c, type: type).map(PerfRecord.fork)
@@ -81,7 +77,9 @@ public struct RecordDecoder: Sendable {
     }
 
     @inline(__always)
-    private func decodeSample(_ c: inout ByteCursor, misc: UInt16) -> Result<Sample, RecordDecodeError> {
+    /// A record already: wrapping the sample afterwards, through `Result.map` or a `switch`, copied it (three
+    /// slices retained and released again).
+    private func decodeSample(_ c: inout ByteCursor, misc: UInt16) -> Result<PerfRecord, RecordDecodeError> {
         let f = format.sampleFields
         let t = RecordType.sample
         var s = Sample(cpumode: CPUMode(rawValue: misc & RecordMisc.cpumodeMask) ?? .unknown)
@@ -153,7 +151,7 @@ public struct RecordDecoder: Sendable {
                 s.userStack = ArraySlice()
             }
         }
-        return .success(s)
+        return .success(.sample(s))
     }
 
     /// The `sample_id_all` trailer of a side-band record.
