@@ -56,10 +56,14 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     private var lastModule: LoadedModule?
     private var lastPath = ""
     private var lastBuildID: [UInt8]?
+    /// The JIT maps read so far, by process; nil where the process wrote none.
+    private var perfMaps: [ProcessID: PerfMapSymbols?] = [:]
+    private let rootPrefix: String?
 
     public init(options: Options = Options()) {
         var prefix = options.rootPrefix
         while let current = prefix, current.hasSuffix("/") { prefix = String(current.dropLast()) }
+        rootPrefix = prefix
         cache = ModuleCache(
             locator: ModuleFileLocator(rootPrefix: prefix),
             settings: SymbolizerSettings(
@@ -73,6 +77,7 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     /// (`isInlined`), each with its file and line where DWARF or `.gopclntab` has them. None when nothing covers
     /// the address or the module cannot be read.
     public func frames(for address: NormalizedAddress) -> [SymbolFrame] {
+        if address.module.isAnonymous { return jitFrames(address) }
         let module: LoadedModule
         // Field by field with the standard library's inlinable `==` (which first compares storage identity):
         // `ModuleID`'s own `==` is an opaque call that copies both IDs.
@@ -88,6 +93,29 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
         let frames = module.computeFrames(at: address.offset, demangler: &demangler)
         cache.settle(module)
         return frames
+    }
+
+    /// A JIT's code (anonymous memory, normalized to its address), named from the map the JIT wrote for perf,
+    /// `/tmp/perf-PID.map`, as `perf report` names it. The map is read once per process, when its first such frame
+    /// is named: after the recording, so a map written while the program ran is whole, and still there after it
+    /// exited. Looked for in the process's own /tmp first (a container's), then in this machine's. A JIT in
+    /// another pid namespace names its map by its own pid, which is not looked for.
+    private func jitFrames(_ address: NormalizedAddress) -> [SymbolFrame] {
+        guard let pid = address.module.pidHint else { return [] }
+        let map: PerfMapSymbols?
+        if let known = perfMaps[pid] {
+            map = known
+        } else {
+            if let rootPrefix {
+                map = PerfMapSymbols.forProcess(pid, root: rootPrefix)
+            } else {
+                map =
+                    PerfMapSymbols.forProcess(pid, root: "/proc/\(pid.rawValue)/root")
+                    ?? PerfMapSymbols.forProcess(pid)
+            }
+            perfMaps[pid] = map
+        }
+        return map?.frames(at: VirtualAddress(address.offset.rawValue)) ?? []
     }
 
     /// As `frames(for:)`, for a link-time (ELF virtual) address of `module`, as `addr2line` takes them. None when

@@ -59,4 +59,29 @@ import Testing
                     pageOffset: FileOffset(0), protection: 3, filename: "/data")))
         #expect(table.maps[ProcessID(1)] == nil)
     }
+
+    /// Anonymous code (a JIT's) is normalized to its own address, whether the kernel's MMAP2 gave its start as page
+    /// offset or /proc/PID/maps gave 0 (and a PR_SET_VMA_ANON_NAME name), and each process has its own module.
+    @Test func anonymousCodeIsPerProcessAndNormalizedToItsAddress() {
+        var table = ProcessTable()
+        let fromKernel = Mmap2(
+            pid: ProcessID(1), tid: ThreadID(1), start: VirtualAddress(0x7f00_0000_0000), length: 0x1000,
+            pageOffset: FileOffset(0x7f00_0000_0000), protection: 5, filename: "//anon")
+        let fromProc = Mmap2(
+            pid: ProcessID(2), tid: ThreadID(2), start: VirtualAddress(0x7f00_0000_0000), length: 0x1000,
+            pageOffset: FileOffset(0), protection: 5, filename: "[anon:v8 code]")
+        table.apply(.mmap2(fromKernel))
+        table.apply(.mmap2(fromProc))
+        let one = table.maps[ProcessID(1)]!.mappings[0]
+        let two = table.maps[ProcessID(2)]!.mappings[0]
+        #expect(one.fileOffset(of: 0x7f00_0000_0123) == FileOffset(0x7f00_0000_0123))
+        #expect(two.fileOffset(of: 0x7f00_0000_0123) == FileOffset(0x7f00_0000_0123))
+        #expect(one.module.isAnonymous && two.module.isAnonymous)
+        #expect(one.module != two.module)
+        #expect(one.moduleIndex != two.moduleIndex)
+        // Files stay one module whichever process maps them.
+        #expect(
+            ModuleID(path: "/usr/lib/libc.so.6", pidHint: ProcessID(1))
+                == ModuleID(path: "/usr/lib/libc.so.6", pidHint: ProcessID(2)))
+    }
 }

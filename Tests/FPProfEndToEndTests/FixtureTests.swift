@@ -15,6 +15,7 @@ struct FixtureTests {
     func buildsAndRuns(_ fixture: Fixture) throws {
         let path = try FixtureBuilder.path(for: fixture)
         let result = try FixtureCommand.run(path, ["0.3"], timeout: 30)
+        Fixture.removeJITMaps(listedIn: result.stdout)
         #expect(result.status == 0, "\(fixture) exited with \(result.status): \(result.stderr)")
     }
 

@@ -33,6 +33,10 @@ enum Fixture: String, CaseIterable, Sendable {
     /// `main;main_spin` from the start; after 1 s (second argument) a thread "late-worker" runs
     /// `late_thread_work;late_leaf`.
     case latethread
+    /// `main;run_jitted;jitted_hot;jit_leaf`, where `jitted_hot` is machine code written at run time into anonymous
+    /// memory and named only by the /tmp/perf-PID.map line the fixture writes (its path printed on stdout; the map
+    /// stays after exit, for the profiler: remove it with `removeJITMaps(listedIn:)`).
+    case jit
     /// Go: three goroutines, each `runtime.goexit;main.worker;main.workA|workB|workC` at 50/30/20 %.
     case goShares = "go-shares"
     /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
@@ -62,6 +66,7 @@ enum Fixture: String, CaseIterable, Sendable {
         case .fpcycle:
             ["main", "healthy_work", "healthy_leaf", "cycle_phase", "cycle_caller", "cycle_callee"]
         case .latethread: ["main", "main_spin", "late_thread_work", "late_leaf"]
+        case .jit: ["main", "run_jitted", "jit_leaf"]
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
@@ -109,6 +114,7 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(["runtime.goexit", "main.worker", "main.workC"], share: 0.2),
             ]
         case .frameless: [ExpectedStack(["main", "frameless_caller", "frameless_leaf"], share: nil)]
+        case .jit: [ExpectedStack(["main", "run_jitted", "jitted_hot", "jit_leaf"], share: 1.0)]
         case .goLeaf:
             [
                 ExpectedStack(
@@ -126,6 +132,15 @@ enum Fixture: String, CaseIterable, Sendable {
         case .fploop: ["loop_callee", "loop_caller"]
         case .fpcycle: ["cycle_callee", "cycle_caller", "cycle_frame_a", "cycle_frame_b"]
         default: nil
+        }
+    }
+}
+
+extension Fixture {
+    /// Removes the JIT maps whose paths the `jit` fixture printed in `output` (only /tmp/perf-PID.map paths).
+    static func removeJITMaps(listedIn output: String) {
+        for line in output.split(separator: "\n") where line.hasPrefix("/tmp/perf-") && line.hasSuffix(".map") {
+            unlink(String(line))
         }
     }
 }

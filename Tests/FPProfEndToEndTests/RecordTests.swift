@@ -5,6 +5,19 @@ import Testing
 /// busy, and the shares are judged on what the kernel sampled.
 @Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open on other processes needs root here"))
 struct RecordTests {
+    /// Code a JIT wrote into anonymous memory is walked through (it keeps a frame record) and named from the
+    /// /tmp/perf-PID.map the JIT wrote, as perf names it; perf's own profile of the fixture reads
+    /// `main;run_jitted;jitted_hot;jit_leaf` the same way.
+    @Test func jitCodeIsNamedFromItsPerfMap() throws {
+        let (folded, result) = try FPProf.record(["-F", "999", "--", try FixtureBuilder.path(for: .jit), "1"])
+        Fixture.removeJITMaps(listedIn: result.stdout)
+        #expect(result.stdout.contains("/tmp/perf-"), "the fixture prints its map's path: \(result.stdout)")
+        #expect(folded.total > 400)
+        let expected = Fixture.jit.expectedStacks[0].frames
+        #expect(folded.share(endingWith: expected) >= 0.95, "\(folded.lines.map(\.text))")
+        #expect(folded.lines.contains { $0.frames.first == "jit" && Array($0.frames.suffix(4)) == expected })
+    }
+
     /// Three call paths at different depths hold 50/30/20 % of the CPU: the shares hold within 5 points and the
     /// exact stacks appear, whole, under the C runtime's root frame.
     @Test func sharesOfThreeCallPaths() throws {

@@ -56,4 +56,25 @@ struct PerfMapTests {
         #expect(map.entry(at: VirtualAddress(0x4010))?.name == "jitted_function")
         #expect(PerfMapSymbols.forProcess(ProcessID(4243), root: root) == nil)
     }
+
+    /// The symbolizer names anonymous code from the map of the process it belongs to (under `rootPrefix`, as
+    /// `--symfs`), and nothing where that process wrote no map or the map does not cover the address.
+    @Test func symbolizerNamesAnonymousCodeFromItsProcesssMap() throws {
+        let root = try Fixtures.scratchDirectory("perfmap-symbolizer")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
+        try Data("7f0000004000 20 jitted_function\n".utf8).write(
+            to: URL(fileURLWithPath: root + "/tmp/perf-4242.map"))
+        let symbolizer = ElfSymbolizer(options: .init(rootPrefix: root))
+        func frames(pid: Int32, _ address: UInt64) -> [SymbolFrame] {
+            symbolizer.frames(
+                for: NormalizedAddress(
+                    module: ModuleID(path: ModuleID.anonymousPath, pidHint: ProcessID(pid)),
+                    offset: FileOffset(address)))
+        }
+        #expect(frames(pid: 4242, 0x7f00_0000_4010) == [SymbolFrame(function: "jitted_function")])
+        #expect(frames(pid: 4242, 0x7f00_0000_4020).isEmpty)
+        #expect(frames(pid: 4243, 0x7f00_0000_4010).isEmpty)
+        #expect(symbolizer.warnings.isEmpty)
+    }
 }

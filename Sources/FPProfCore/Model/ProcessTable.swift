@@ -35,7 +35,15 @@ public struct ProcessTable {
         switch record {
         case .mmap2(let m):
             guard m.isExecutable, m.length > 0 else { return }
-            let module = ModuleID(path: m.filename, buildID: m.buildID, pidHint: m.pid)
+            // Anonymous code (a JIT's) is normalized to its own address: a JIT names it by address in
+            // /tmp/perf-PID.map. The kernel's MMAP2 gives such a mapping its start as page offset, but
+            // /proc/PID/maps gives 0 (and a name set with PR_SET_VMA_ANON_NAME as its path): both made alike here.
+            let anonymous = m.filename == ModuleID.anonymousPath || m.filename.hasPrefix("[anon:")
+            let module =
+                anonymous
+                ? ModuleID(path: ModuleID.anonymousPath, pidHint: m.pid)
+                : ModuleID(path: m.filename, buildID: m.buildID, pidHint: m.pid)
+            let pageOffset = anonymous ? FileOffset(m.start.rawValue) : m.pageOffset
             let index = modules.intern(module)
             let special: SpecialCode
             if let cached = codeRangeCache[index] {
@@ -44,7 +52,7 @@ public struct ProcessTable {
                 special = codeRanges?(module) ?? SpecialCode()
                 codeRangeCache[index] = special
             }
-            let lo = m.pageOffset.rawValue
+            let lo = pageOffset.rawValue
             let hi = lo &+ m.length
             func absolute(_ fileRanges: [Range<FileOffset>]) -> [Range<UInt64>] {
                 fileRanges.compactMap { r in
@@ -56,7 +64,7 @@ public struct ProcessTable {
             }
             maps[m.pid, default: ProcessMap()].insert(
                 Mapping(
-                    start: m.start, end: m.end, pageOffset: m.pageOffset, module: module, moduleIndex: index,
+                    start: m.start, end: m.end, pageOffset: pageOffset, module: module, moduleIndex: index,
                     rootRanges: absolute(special.roots), switchRanges: absolute(special.stackSwitches)))
         case .comm(let c):
             if c.isExec && c.pid.rawValue == c.tid.rawValue {

@@ -22,10 +22,21 @@ public struct ModuleID: Hashable, Sendable, CustomStringConvertible {
         return String(path[path.index(after: slash)...])
     }
 
-    public static func == (a: Self, b: Self) -> Bool { a.path == b.path && a.buildID == b.buildID }
+    /// The path of anonymous executable memory, JIT code: what MMAP2 says (and what fpprof writes for an
+    /// empty path in /proc/PID/maps). Such a module is private to its process, so `pidHint` is part of its
+    /// identity, and its offsets are the process's own addresses (see `ProcessTable`).
+    public static let anonymousPath = "//anon"
+
+    public var isAnonymous: Bool { path == Self.anonymousPath }
+
+    /// Files are the same module in every process that maps them; anonymous memory is one per process.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.path == b.path && a.buildID == b.buildID && (!a.isAnonymous || a.pidHint == b.pidHint)
+    }
     public func hash(into h: inout Hasher) {
         h.combine(path)
         h.combine(buildID)
+        if isAnonymous { h.combine(pidHint) }
     }
     public var description: String { path }
 }
