@@ -98,8 +98,8 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     /// A JIT's code (anonymous memory, normalized to its address), named from the map the JIT wrote for perf,
     /// `/tmp/perf-PID.map`, as `perf report` names it. The map is read once per process, when its first such frame
     /// is named: after the recording, so a map written while the program ran is whole, and still there after it
-    /// exited. Looked for in the process's own /tmp first (a container's), then in this machine's. A JIT in
-    /// another pid namespace names its map by its own pid, which is not looked for.
+    /// exited. Looked for in the process's own /tmp first (a container's), under the pid the process sees there
+    /// while it lives, then under its pid here, then in this machine's /tmp.
     private func jitFrames(_ address: NormalizedAddress) -> [SymbolFrame] {
         guard let pid = address.module.pidHint else { return [] }
         let map: PerfMapSymbols?
@@ -110,7 +110,8 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
                 map = PerfMapSymbols.forProcess(pid, root: rootPrefix)
             } else {
                 map =
-                    PerfMapSymbols.forProcess(pid, root: "/proc/\(pid.rawValue)/root")
+                    PerfMapSymbols.forProcessInItsNamespace(pid)
+                    ?? PerfMapSymbols.forProcess(pid, root: "/proc/\(pid.rawValue)/root")
                     ?? PerfMapSymbols.forProcess(pid)
             }
             perfMaps[pid] = map

@@ -18,6 +18,35 @@ struct RecordTests {
         #expect(folded.lines.contains { $0.frames.first == "jit" && Array($0.frames.suffix(4)) == expected })
     }
 
+    /// A JIT in its own pid namespace (a container's) names its map by the pid it sees there: with `--pid` on the
+    /// host's pid, the map is found under the namespace's pid while the process lives.
+    @Test(.enabled(if: FixtureCommand.which("unshare") != nil, "needs unshare (util-linux)"))
+    func jitMapInAnotherPIDNamespaceIsFound() throws {
+        let jit = try FixtureBuilder.path(for: .jit)
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: FixtureCommand.which("unshare")!)
+        launcher.arguments = ["--pid", "--fork", jit, "0"]
+        let output = Pipe()
+        launcher.standardOutput = output
+        try launcher.run()
+        defer {
+            kill(launcher.processIdentifier, SIGKILL)
+            launcher.waitUntilExit()
+        }
+        // The fixture prints its map's path once it is written: pid 1 inside, so /tmp/perf-1.map.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        defer { Fixture.removeJITMaps(listedIn: line) }
+        #expect(line == "/tmp/perf-1.map\n")
+        let children = try String(
+            contentsOfFile: "/proc/\(launcher.processIdentifier)/task/\(launcher.processIdentifier)/children",
+            encoding: .utf8)
+        let target = try #require(children.split(separator: " ").first.map(String.init))
+        defer { kill(Int32(target) ?? 0, SIGKILL) }
+        let (folded, _) = try FPProf.record(["-F", "999", "--pid", target, "--duration", "1"])
+        let expected = Fixture.jit.expectedStacks[0].frames
+        #expect(folded.share(endingWith: expected) >= 0.95, "\(folded.lines.map(\.text))")
+    }
+
     /// Three call paths at different depths hold 50/30/20 % of the CPU: the shares hold within 5 points and the
     /// exact stacks appear, whole, under the C runtime's root frame.
     @Test func sharesOfThreeCallPaths() throws {

@@ -77,4 +77,11 @@ struct PerfMapTests {
         #expect(frames(pid: 4243, 0x7f00_0000_4010).isEmpty)
         #expect(symbolizer.warnings.isEmpty)
     }
+
+    @Test("the pid a process sees in its own namespace is the last NSpid field")
+    func namespacePID() {
+        #expect(PerfMapSymbols.namespacePID(status: "Name:\tnode\nNSpid:\t4242\t7\nNStgid:\t4242\t7\n") == 7)
+        #expect(PerfMapSymbols.namespacePID(status: "Name:\tnode\nNSpid:\t4242\n") == 4242)
+        #expect(PerfMapSymbols.namespacePID(status: "Name:\tnode\n") == nil)
+    }
 }

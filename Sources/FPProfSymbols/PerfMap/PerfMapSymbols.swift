@@ -66,6 +66,25 @@ public struct PerfMapSymbols: Sendable {
         PerfMapSymbols(path: "\(root)/tmp/perf-\(pid.rawValue).map")
     }
 
+    /// The map of a live process in its own pid namespace (a container's): a JIT names its map by the pid it sees,
+    /// the last `NSpid:` field of /proc/PID/status, in its own /tmp. Nil when that pid is the host's (the plain
+    /// path then applies), when the process is gone, or when it wrote no map.
+    public static func forProcessInItsNamespace(_ pid: ProcessID) -> PerfMapSymbols? {
+        guard let status = readFile("/proc/\(pid.rawValue)/status"), let inside = namespacePID(status: status),
+            inside != pid.rawValue
+        else { return nil }
+        return PerfMapSymbols(path: "/proc/\(pid.rawValue)/root/tmp/perf-\(inside).map")
+    }
+
+    /// The innermost pid of a /proc/PID/status text (`NSpid:\t4242\t7` gives 7); nil without the line.
+    public static func namespacePID(status: String) -> Int32? {
+        for line in status.split(separator: "\n") where line.hasPrefix("NSpid:") {
+            return line.dropFirst("NSpid:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).last
+                .flatMap { Int32($0) }
+        }
+        return nil
+    }
+
     /// The entry covering `address` (the latest line among overlapping ones).
     public func entry(at address: VirtualAddress) -> Entry? {
         let target = address.rawValue
