@@ -114,8 +114,8 @@ public struct ProfileBuilder {
             // plain Swift. Three lines 128 bytes apart (the header, then the callchain and registers): one line gained
             // less, five were slower. A wrong guess costs a few wasted reads. The bytes go into `readAhead` only
             // so that the reads are not optimized away. (Guessing from the last four sizes, for two interleaved
-            // sizes, measured slower; eight records ahead the same as four.) With a real `prefetch`, the same
-            // lines are asked for without waiting.
+            // sizes, measured slower; eight records ahead the same as four.) With a real `prefetch`, the first 320
+            // bytes there are asked for instead, without waiting.
             let ahead = rest.startIndex &+ size &* Self.readAheadRecords
             if let prefetch {
                 let offset = ahead &- rest.startIndex

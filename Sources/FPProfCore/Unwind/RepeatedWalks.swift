@@ -216,7 +216,8 @@ struct RepeatedWalks {
     }
 
     /// The bytes of a stack copy (from SP) that the thread's last walk would compare, for a read ahead: nil when
-    /// the thread is not one of the two looked up last (a hash per record ahead would cost more than it saves).
+    /// the thread is not one of the two looked up last (hashing the thread id for every record ahead measured no
+    /// better). Only a guess: the range may be stale, which costs a wasted prefetch.
     func comparedBytes(tid: ThreadID) -> Range<Int>? {
         let i: Int
         if recentThreads.0 == tid {
