@@ -222,24 +222,22 @@ public struct ProfileBuilder {
 
     public mutating func consume(_ record: PerfRecord) {
         switch record {
-        case .sample(let s): add(s)
-        case .lost(let l): profile.stats.lostRecords &+= l.count
+        case .sample(let s):
+            add(s)
+            return
+        case .lost(let l):
+            profile.stats.lostRecords &+= l.count
+            return
         case .comm(let c):
             processNames[c.pid] = nil
             threadNames[c.tid] = nil
-            lastMap = nil
-            walks.removeAll()
-            table.apply(record)
-        case .fork(let f):
-            threadNames[f.tid] = nil
-            lastMap = nil
-            walks.removeAll()
-            table.apply(record)
-        default:
-            lastMap = nil
-            walks.removeAll()
-            table.apply(record)
+        case .fork(let f): threadNames[f.tid] = nil
+        default: break
         }
+        // Any other record may change the table: what was remembered about the processes in it goes.
+        lastMap = nil
+        walks.removeAll()
+        table.apply(record)
     }
 
     /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them
@@ -445,8 +443,7 @@ public struct ProfileBuilder {
         // Written through a span: one uniqueness check for the array, not one per frame.
         // A walk that repeats the thread's last one (and was not spliced) has its callers normalized already: the
         // switch repair that follows a walk depends on nothing else.
-        let bounds = map.bounds
-        var last = bounds.isEmpty ? MappingBounds.empty : bounds[0]
+        var last = map.bounds.first ?? .empty
         let normalizedCallers = reusedWalk && walkedAlone ? walks.normalized(tid: tid) : nil
         var out = frames.mutableSpan
         for i in out.indices {
@@ -454,15 +451,7 @@ public struct ProfileBuilder {
                 out[i] = normalizedCallers[i]
                 continue
             }
-            let address = i == 0 ? out[i] : out[i] &- 1
-            if last.contains(address) {
-                out[i] = last.packed(address)
-            } else if let m = map.index(of: address) {
-                last = bounds[m]
-                out[i] = last.packed(address)
-            } else {
-                out[i] = ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
-            }
+            out[i] = map.packed(i == 0 ? out[i] : out[i] &- 1, near: &last)
         }
         if !reusedWalk && walkedAlone { walks.noteNormalized(tid: tid, frames) }
 
@@ -515,15 +504,8 @@ public struct ProfileBuilder {
         slot: Int, ip: UInt64, pid: ProcessID, tid: ThreadID, status: UnwindStatus, period: UInt64,
         map: ProcessMap, kernelChain: WordWindow?
     ) {
-        let bounds = map.bounds
-        let frame0: UInt64
-        if let first = bounds.first, first.contains(ip) {
-            frame0 = first.packed(ip)
-        } else if let m = map.index(of: ip) {
-            frame0 = bounds[m].packed(ip)
-        } else {
-            frame0 = ModuleTable.pack(module: ModuleTable.unmapped, offset: ip)
-        }
+        var first = map.bounds.first ?? .empty
+        let frame0 = map.packed(ip, near: &first)
         let processName = processNameIndex(pid)
         let threadName = options.perThread ? threadNameIndex(tid, pid: pid) : -1
         let memo = walks.counted(slot: slot)

@@ -124,6 +124,18 @@ public struct ProcessMap: Sendable {
         }
         return lo < bounds.count && bounds[lo].contains(address) ? lo : nil
     }
+
+    /// `address` as a normalized frame word (`MappingBounds.packed`), or as an unmapped one when no mapping holds
+    /// it. `near` is tried before the search and becomes the mapping found: neighbouring frames nearly always
+    /// share one.
+    @inlinable public func packed(_ address: UInt64, near: inout MappingBounds) -> UInt64 {
+        if near.contains(address) { return near.packed(address) }
+        guard let m = index(of: address) else {
+            return ModuleTable.pack(module: ModuleTable.unmapped, offset: address)
+        }
+        near = bounds[m]
+        return near.packed(address)
+    }
 }
 
 /// What the per-frame path needs of one `Mapping`: its bounds, where its file offsets start and its module index,

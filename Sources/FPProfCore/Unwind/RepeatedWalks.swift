@@ -48,9 +48,15 @@ struct RepeatedWalks {
     private var recentThreads: (ThreadID?, ThreadID?) = (nil, nil)
     private var recentSlots = (0, 0)
 
-    private mutating func slot(of tid: ThreadID) -> Int? {
+    /// The slot of `tid` when it is one of the two threads looked up last.
+    private func recentSlot(of tid: ThreadID) -> Int? {
         if recentThreads.0 == tid { return recentSlots.0 }
         if recentThreads.1 == tid { return recentSlots.1 }
+        return nil
+    }
+
+    private mutating func slot(of tid: ThreadID) -> Int? {
+        if let recent = recentSlot(of: tid) { return recent }
         guard let i = slotOfThread[tid] else { return nil }
         recentThreads = (tid, recentThreads.0)
         recentSlots = (i, recentSlots.0)
@@ -219,14 +225,7 @@ struct RepeatedWalks {
     /// the thread is not one of the two looked up last (hashing the thread id for every record ahead measured no
     /// better). Only a guess: the range may be stale, which costs a wasted prefetch.
     func comparedBytes(tid: ThreadID) -> Range<Int>? {
-        let i: Int
-        if recentThreads.0 == tid {
-            i = recentSlots.0
-        } else if recentThreads.1 == tid {
-            i = recentSlots.1
-        } else {
-            return nil
-        }
+        guard let i = recentSlot(of: tid) else { return nil }
         let start = slots[i].recordsStart
         let count = slots[i].words.count &* 8
         return count > 0 && start >= 0 ? start..<(start &+ count) : nil

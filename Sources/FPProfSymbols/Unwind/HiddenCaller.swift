@@ -16,18 +16,16 @@ internal import FPProfCore
 /// rather than a guess.
 extension LoadedModule {
     func hiddenCaller(switchAt: FileOffset, above: FileOffset, callee: FileOffset?) -> HiddenCaller<FileOffset>? {
-        guard let file, let go = openGo(file),
-            let switchAddress = file.segments.virtualAddress(forFileOffset: switchAt.rawValue),
-            let switchIndex = file.symbols.index(containing: switchAddress)
-        else { return nil }
+        guard let file, let go = openGo(file), let switchIndex = file.symbolIndex(atFileOffset: switchAt) else {
+            return nil
+        }
         let target = file.symbols.range(of: switchIndex).lowerBound
         if let caller = directCallee(returningTo: above, in: file, go) {
             // The frame above called the switch itself: the switch made a record of its own, and hides nothing.
             if caller.lowerBound == target { return .nothing }
             if calls(caller, target, go) { return entry(caller, in: file) }
         }
-        if let callee, let address = file.segments.virtualAddress(forFileOffset: callee.rawValue),
-            let calleeIndex = file.symbols.index(containing: address),
+        if let callee, let calleeIndex = file.symbolIndex(atFileOffset: callee),
             let parent = GoClosureName.enclosingFunction(of: file.symbols.name(of: calleeIndex)),
             let parentIndex = file.symbols.index(named: parent)
         {
