@@ -372,9 +372,13 @@ struct FixtureBuilder {
     private static func inputFiles(of fixture: Fixture) throws -> [URL] {
         let source = source(of: fixture)
         if fixture.isGo {
-            let names = try FileManager.default.contentsOfDirectory(atPath: source.path)
-                .filter { $0.hasSuffix(".go") || $0 == "go.mod" }.sorted()
-            return names.map { source.appendingPathComponent($0) }
+            // The fixture's package and the one every Go fixture shares (`fixtureargs`, through a `replace`).
+            let shared = fixturesDirectory.appendingPathComponent("go/fixtureargs")
+            return try [source, shared].flatMap { directory in
+                try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                    .filter { $0.hasSuffix(".go") || $0 == "go.mod" }.sorted()
+                    .map { directory.appendingPathComponent($0) }
+            }
         }
         return [source, fixturesDirectory.appendingPathComponent("c/fixture_common.h")]
     }

@@ -1,3 +1,7 @@
 module chanheavyfixture
 
 go 1.19
+
+require fpprof.test/fixtureargs v0.0.0
+
+replace fpprof.test/fixtureargs => ../fixtureargs

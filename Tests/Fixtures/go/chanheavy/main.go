@@ -7,10 +7,10 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
+
+	"fpprof.test/fixtureargs"
 )
 
 var stop atomic.Bool
@@ -24,15 +24,7 @@ func relay(in <-chan int, out chan<- int) {
 }
 
 func main() {
-	seconds := 3.0
-	if len(os.Args) > 1 {
-		s, err := strconv.ParseFloat(os.Args[1], 64)
-		if err != nil || s < 0 {
-			fmt.Fprintf(os.Stderr, "%s: bad duration %q\n", os.Args[0], os.Args[1])
-			os.Exit(2)
-		}
-		seconds = s
-	}
+	seconds := fixtureargs.Seconds()
 	const ring = 8
 	first := make(chan int)
 	in := first

@@ -11,12 +11,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fpprof.test/fixtureargs"
 )
 
 type node struct {
@@ -53,15 +53,7 @@ func worker(wg *sync.WaitGroup, total *atomic.Int64) {
 }
 
 func main() {
-	seconds := 3.0
-	if len(os.Args) > 1 {
-		s, err := strconv.ParseFloat(os.Args[1], 64)
-		if err != nil || s < 0 {
-			fmt.Fprintf(os.Stderr, "%s: bad duration %q\n", os.Args[0], os.Args[1])
-			os.Exit(2)
-		}
-		seconds = s
-	}
+	seconds := fixtureargs.Seconds()
 	// A small heap target: collections run back to back.
 	debug.SetGCPercent(10)
 	var wg sync.WaitGroup

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fpprof.test/fixtureargs"
 )
 
 var stop atomic.Bool
@@ -88,15 +90,7 @@ func spinC(x uint64) uint64 {
 }
 
 func main() {
-	seconds := 3.0
-	if len(os.Args) > 1 {
-		s, err := strconv.ParseFloat(os.Args[1], 64)
-		if err != nil || s < 0 {
-			fmt.Fprintf(os.Stderr, "%s: bad duration %q\n", os.Args[0], os.Args[1])
-			os.Exit(2)
-		}
-		seconds = s
-	}
+	seconds := fixtureargs.Seconds()
 	allocate = len(os.Args) > 2 && os.Args[2] == "alloc"
 	runtime.GOMAXPROCS(2)
 	var printing sync.Mutex

@@ -9,10 +9,10 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
+
+	"fpprof.test/fixtureargs"
 )
 
 var stop atomic.Bool
@@ -41,15 +41,7 @@ func worker(done chan<- uint64) {
 }
 
 func main() {
-	seconds := 3.0
-	if len(os.Args) > 1 {
-		s, err := strconv.ParseFloat(os.Args[1], 64)
-		if err != nil || s < 0 {
-			fmt.Fprintf(os.Stderr, "%s: bad duration %q\n", os.Args[0], os.Args[1])
-			os.Exit(2)
-		}
-		seconds = s
-	}
+	seconds := fixtureargs.Seconds()
 	done := make(chan uint64)
 	go worker(done)
 	if seconds > 0 {

@@ -21,12 +21,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
+
+	"fpprof.test/fixtureargs"
 )
 
 // unitIterations is one unit of work, about 1 ms of CPU on the development VM.
@@ -97,15 +97,7 @@ func worker() {
 }
 
 func main() {
-	seconds := 3.0
-	if len(os.Args) > 1 {
-		value, err := strconv.ParseFloat(os.Args[1], 64)
-		if err != nil || value < 0 {
-			fmt.Fprintf(os.Stderr, "%s: bad number of seconds: %s\n", os.Args[0], os.Args[1])
-			os.Exit(2)
-		}
-		seconds = value
-	}
+	seconds := fixtureargs.Seconds()
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}

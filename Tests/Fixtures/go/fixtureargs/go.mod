@@ -1,0 +1,3 @@
+module fpprof.test/fixtureargs
+
+go 1.19
