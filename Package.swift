@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "FPProfCore", targets: ["FPProfCore"]),
         .library(name: "FPProfSymbols", targets: ["FPProfSymbols"]),
         .library(name: "FPProfSampler", targets: ["FPProfSampler"]),
+        .library(name: "FPProfOutput", targets: ["FPProfOutput"]),
+        .library(name: "FPProfEngine", targets: ["FPProfEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,10 +42,19 @@ let package = Package(
             exclude: ["Proto/profile.proto"]
         ),
         .target(name: "FPProfSampler", dependencies: ["FPProfCore", "CPerfEvent"]),
+        // One recording from sampler to rendered windows: what the CLI, the daemon and the benchmarks share.
+        .target(
+            name: "FPProfEngine",
+            dependencies: [
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The CLI: argument parsing, terminal status and exit codes over FPProfEngine.
         .target(
             name: "FPProfCommands",
             dependencies: [
-                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput",
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,6 +64,13 @@ let package = Package(
         .testTarget(name: "FPProfSymbolsTests", dependencies: ["FPProfSymbols", "FPProfCore"]),
         .testTarget(name: "FPProfSamplerTests", dependencies: ["FPProfSampler", "FPProfCore"]),
         .testTarget(name: "FPProfOutputTests", dependencies: ["FPProfOutput", "FPProfCore"]),
+        .testTarget(
+            name: "FPProfEngineTests",
+            dependencies: [
+                "FPProfEngine", "FPProfCore", "FPProfSampler", "FPProfOutput", "FPProfSymbols",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FPProfEndToEndTests",
             dependencies: ["FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "fpprof"]

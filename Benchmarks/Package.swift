@@ -15,7 +15,7 @@ let package = Package(
             dependencies: [
                 .product(name: "FPProfCore", package: "fpprof"),
                 .product(name: "FPProfSymbols", package: "fpprof"),
-                .product(name: "FPProfSampler", package: "fpprof"),
+                .product(name: "FPProfEngine", package: "fpprof"),
             ]
         )
     ],

@@ -135,6 +135,13 @@ public final class SamplingSession: Sendable {
         control.requestStop()
     }
 
+    /// Ends a launched command that is still running (SIGTERM, SIGKILL two seconds later) and reaps it: for a
+    /// recording stopped before its command exited. Does nothing for an attached process or a command that ended.
+    public func endLaunchedChild() {
+        guard case .child(let pid) = watch, control.childExit == nil else { return }
+        TargetLauncher.end(pid)
+    }
+
     /// What the reader has seen so far.
     public var stats: SamplerStats { counter.snapshot }
 

@@ -97,6 +97,22 @@ enum TargetLauncher {
         }
     }
 
+    /// Ends a released child that is still running, as `timeout` does: SIGTERM, up to two seconds' grace, then
+    /// SIGKILL; always reaped (or already reaped by the reader: ECHILD), so no zombie outlives fpprof.
+    static func end(_ pid: Int32) {
+        try? Sys.kill(pid, SIGTERM)
+        for _ in 0..<40 {
+            do {
+                if try Sys.waitpid(pid, options: WNOHANG) != nil { return }
+            } catch {
+                return
+            }
+            usleep(50_000)
+        }
+        try? Sys.kill(pid, SIGKILL)
+        _ = try? Sys.waitpid(pid, options: 0)
+    }
+
     /// Kills a child that will never be released, and reaps it.
     static func abandon(_ child: LaunchedChild) {
         Sys.close(child.gate)

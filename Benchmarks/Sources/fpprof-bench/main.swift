@@ -11,7 +11,7 @@
 // it with `--cpu K` (sched_setaffinity) or `taskset -c K`.
 
 import FPProfCore
-import FPProfSampler
+import FPProfEngine
 import FPProfSymbols
 import Foundation
 
@@ -112,15 +112,10 @@ func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool) throws 
     let c0 = threadCPUSeconds()
     let t0 = clock.now
     let (header, chunks) = try Capture.decode(bytes)
-    // Put together as FPProfCommands' PipelineSetup.builder does for `fpprof record` and `fpprof report`: code ranges
-    // (roots and stack switches), entry-frame rules (CFI, Go's tables), the stack-switch repair from the symbolizer
-    // and the sampler's prefetch.
-    var builder = try ProfileBuilder(
-        format: header.format, options: .init(perThread: perThread),
-        codeRanges: { symbolizer.codeRanges(for: $0) })
-    builder.entryFrames = { symbolizer.entryFrame(for: $0) }
-    builder.stackSwitches = symbolizer.stackSwitchSymbols
-    builder.prefetch = MemoryPrefetch.bytes
+    // The engine's own wiring, as `fpprof record` and `fpprof report` use it: code ranges (roots and stack
+    // switches), entry-frame rules (CFI, Go's tables), the stack-switch repair and the sampler's prefetch.
+    var builder = try PipelineSetup.builder(
+        format: header.format, perThread: perThread, kernel: false, symbolizer: symbolizer)
     for chunk in chunks { builder.consume(chunk) }
     let profile = builder.finish()
     let t1 = clock.now

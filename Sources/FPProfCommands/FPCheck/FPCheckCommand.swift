@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPProfCore
+import FPProfEngine
 import FPProfSymbols
 import Foundation
 
@@ -26,23 +27,31 @@ struct FPCheckCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             if let folded { try AtomicFile.checkWritable(folded) }
-            let recording = try await Recording.run(
-                target: target.target, configuration: sampling.configuration(for: target.target),
-                duration: target.duration, perThread: false, raw: nil, symbols: symbols.settings)
-            let profile = recording.profile
-            var namer = FrameNamer(
-                symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)
+            let settings = EngineSettings(
+                sampler: sampling.configuration(for: target.target), symbols: symbols.settings)
+            // No format is rendered: the report and the flagged stacks are named with the engine's own symbolizer.
+            let recording = try await LiveRecording.run(
+                target: target.target, settings: settings, duration: target.duration, raw: nil, formats: [])
+            let profile = recording.window.profile
             let report = FPCheckReport(
-                profile: profile, event: recording.event, frequency: sampling.frequency)
-            FileHandle.standardOutput.write(Data(report.text(namer: &namer).utf8))
-            if let folded {
-                let text = FoldedWriter().render(FrameRecordReport.flaggedOnly(profile), namer: &namer)
-                try AtomicFile.write(Data(text.utf8), to: folded)
+                profile: profile, event: recording.engine.event.rawValue, frequency: sampling.frequency)
+            let (text, flagged) = recording.engine.withSymbols { symbolizer, _ in
+                var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
+                let text = report.text(namer: &namer)
+                let flagged = folded.map { _ in
+                    FoldedWriter().render(FrameRecordReport.flaggedOnly(profile), namer: &namer)
+                }
+                return (text, flagged)
             }
+            FileHandle.standardOutput.write(Data(text.utf8))
+            if let folded, let flagged { try AtomicFile.write(Data(flagged.utf8), to: folded) }
             if FrameRecordReport.hasLoops(profile) { throw FPProfExit.unhealthy }
         } catch let e as UserFacingError {
             StandardError.write("fpprof: \(e.message)\n")
             throw e.exitCode
+        } catch let e as EngineError {
+            StandardError.write("fpprof: \(e.message)\n")
+            throw FPProfExit.failure
         }
     }
 }

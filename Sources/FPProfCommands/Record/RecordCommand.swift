@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPProfCore
+import FPProfEngine
 import FPProfOutput
 import FPProfSampler
 import FPProfSymbols
@@ -46,25 +47,30 @@ struct RecordCommand: AsyncParsableCommand {
         do {
             try rendering.check(output: output)
             if let output { try AtomicFile.checkWritable(output) }
-            let rawFile = try raw.map { path throws(UserFacingError) in try StreamingFile(path: path) }
-            let recording: Recording
+            let rawFile = try raw.map { path throws(EngineError) in try StreamingFile(path: path) }
+            let options = rendering.renderOptions(output: output)
+            let settings = EngineSettings(
+                sampler: sampling.configuration(for: target.target),
+                perThread: perThread || options.format.needsThreadKeys, perGoroutine: perGoroutine,
+                symbols: symbols.settings)
+            let recording: LiveRecording
             do {
-                recording = try await Recording.run(
-                    target: target.target, configuration: sampling.configuration(for: target.target),
-                    duration: target.duration, perThread: perThread, raw: rawFile,
-                    rendering: rendering.renderOptions(output: output), symbols: symbols.settings,
-                    perGoroutine: perGoroutine)
+                recording = try await LiveRecording.run(
+                    target: target.target, settings: settings, duration: target.duration, raw: rawFile,
+                    formats: [options])
             } catch {
                 rawFile?.abandon()
                 throw error
             }
             // The profile and the raw capture are written each whatever becomes of the other: a capture that
             // fills its disk must not cost the profile, which may well fit on another.
-            var failures: [UserFacingError] = []
+            var failures: [EngineError] = []
             do { try rawFile?.commit() } catch { failures.append(error) }
-            do { try ProfileOutput.write(recording.output, to: output) } catch { failures.append(error) }
+            do { try ProfileOutput.write(recording.window.outputs[options.format] ?? [], to: output) } catch {
+                failures.append(error)
+            }
             StandardError.write(recording.summary)
-            if recording.profile.stats.samples == 0 {
+            if recording.window.samples == 0 {
                 StandardError.write("fpprof: no samples were taken; was the target running on a CPU?\n")
             }
             if let last = failures.last {
@@ -75,8 +81,8 @@ struct RecordCommand: AsyncParsableCommand {
         } catch let e as UserFacingError {
             StandardError.write("fpprof: \(e.message)\n")
             throw e.exitCode
-        } catch let e as SamplerError {
-            StandardError.write("fpprof: \(e.description)\n")
+        } catch let e as EngineError {
+            StandardError.write("fpprof: \(e.message)\n")
             throw FPProfExit.failure
         }
     }

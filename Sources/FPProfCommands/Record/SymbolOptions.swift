@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPProfCore
+import FPProfEngine
 import FPProfSymbols
 import Foundation
 
@@ -33,27 +34,5 @@ struct SymbolOptions: ParsableArguments {
 
     var settings: SymbolSettings {
         SymbolSettings(options: symbolizerOptions, kernel: kernel)
-    }
-}
-
-/// What `Recording` needs from `SymbolOptions`.
-struct SymbolSettings {
-    var options = ElfSymbolizer.Options()
-    var kernel = false
-
-    /// The kernel's symbols, read when `--kernel` asks for them.
-    func kernelSymbols() throws(UserFacingError) -> KernelSymbols? {
-        guard kernel else { return nil }
-        // /proc files report a size of 0: read to the end rather than trusting the size.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/kallsyms"), let data = try? handle.readToEnd() else {
-            throw UserFacingError(message: "--kernel: cannot read /proc/kallsyms")
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        let symbols = KernelSymbols(kallsyms: text)
-        if symbols.isEmpty {
-            throw UserFacingError(
-                message: "--kernel: /proc/kallsyms shows no addresses; run as root or lower kernel.kptr_restrict")
-        }
-        return symbols
     }
 }

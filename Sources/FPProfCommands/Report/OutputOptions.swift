@@ -1,4 +1,5 @@
 import ArgumentParser
+import FPProfEngine
 import FPProfOutput
 import Foundation
 
@@ -43,7 +44,7 @@ struct OutputOptions: ParsableArguments {
 
 /// Writes a rendered profile where the user asked: atomically to `-o`, else to stdout.
 enum ProfileOutput {
-    static func write(_ bytes: [UInt8], to output: String?) throws(UserFacingError) {
+    static func write(_ bytes: [UInt8], to output: String?) throws(EngineError) {
         if let output {
             try AtomicFile.write(Data(bytes), to: output)
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPProfCore
+import FPProfEngine
 import FPProfOutput
 import FPProfSymbols
 import Foundation
@@ -55,10 +56,10 @@ struct ReportCommand: ParsableCommand {
             let options = rendering.renderOptions(output: output)
             let rendered: Rendered
             if bytes.starts(with: Capture.magic) {
-                rendered = try CaptureReplay.render(
+                let replayed = try CaptureReplay.render(
                     bytes, name: input, perThread: perThread, symbols: symbols.settings, symfs: symfs,
-                    options: options,
-                    modificationTime: ReportInput.modificationTime(input))
+                    options: options, modificationTime: ReportInput.modificationTime(input))
+                rendered = Rendered(bytes: replayed.bytes, warnings: replayed.warnings, partial: replayed.partial)
             } else {
                 rendered = try FoldedReport.render(bytes, name: input, options: options)
             }
@@ -68,6 +69,9 @@ struct ReportCommand: ParsableCommand {
         } catch let e as UserFacingError {
             StandardError.write("fpprof: \(e.message)\n")
             throw e.exitCode
+        } catch let e as EngineError {
+            StandardError.write("fpprof: \(e.message)\n")
+            throw FPProfExit.failure
         }
     }
 }

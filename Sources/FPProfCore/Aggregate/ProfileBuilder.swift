@@ -152,11 +152,29 @@ public struct ProfileBuilder {
 
     /// Applies every record still waiting and returns the profile with the module table its frames refer to.
     public mutating func finish() -> RawProfile {
+        flush()
+        return cutWindow()
+    }
+
+    /// Applies every record still waiting for time ordering: when no record can come any more (the recording
+    /// ended, the capture was read to its end).
+    public mutating func flush() {
         apply(upTo: .max)
+    }
+
+    /// The profile of the samples applied since the previous cut, with the module table and names its frames and
+    /// keys refer to; the builder starts a new window with its process table, interned names and caches kept.
+    /// Records still waiting for time ordering are not applied: their samples belong to the next window.
+    public mutating func cutWindow() -> RawProfile {
         stacksGeneration &+= 1
         var p = profile
         p.stats.samplesByStatus = statusCountsByStatus
         p.modules = table.modules
+        profile.stacks = [:]
+        profile.stats = ProfileStats()
+        for i in statusCounts.indices { statusCounts[i] = 0 }
+        // The next sample of any thread enters the new window's thread and process sets.
+        lastThread = ThreadID(-1)
         return p
     }
 

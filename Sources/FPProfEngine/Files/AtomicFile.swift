@@ -1,19 +1,20 @@
 import Foundation
+import Synchronization
 
 /// Writes output files so that a reader sees the old file or the whole new one, never a half-written file: the
 /// bytes go to a temporary file in the same directory, are flushed, and are renamed over the target.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws(UserFacingError) {
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws(EngineError) {
         if isSpecialFile(path) {
             // A device or FIFO (`-o /dev/null`, a pipe) is written in place: renaming over it would replace it.
             guard let handle = FileHandle(forWritingAtPath: path) else {
-                throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw EngineError(.output, "cannot write \(path): \(String(cString: strerror(errno)))")
             }
             do {
                 try handle.write(contentsOf: data)
                 try handle.close()
             } catch {
-                throw UserFacingError(message: "cannot write \(path): \(error.localizedDescription)")
+                throw EngineError(.output, "cannot write \(path): \(error.localizedDescription)")
             }
             return
         }
@@ -22,11 +23,11 @@ enum AtomicFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
-            throw UserFacingError(message: "cannot write \(path): directory \(directory.path) does not exist")
+            throw EngineError(.output, "cannot write \(path): directory \(directory.path) does not exist")
         }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).fpprof-\(getpid())")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw EngineError(.output, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
         do {
             let handle = try FileHandle(forWritingTo: temporary)
@@ -35,19 +36,19 @@ enum AtomicFile {
             try handle.close()
             guard rename(temporary.path, url.path) == 0 else {
                 let reason = String(cString: strerror(errno))
-                throw UserFacingError(message: "cannot write \(path): \(reason)")
+                throw EngineError(.output, "cannot write \(path): \(reason)")
             }
-        } catch let e as UserFacingError {
+        } catch let e as EngineError {
             unlink(temporary.path)
             throw e
         } catch {
             unlink(temporary.path)
-            throw UserFacingError(message: "cannot write \(path): \(error.localizedDescription) (disk full?)")
+            throw EngineError(.output, "cannot write \(path): \(error.localizedDescription) (disk full?)")
         }
     }
 
     /// Whether `path` exists and is something other than a regular file or a directory.
-    static func isSpecialFile(_ path: String) -> Bool {
+    public static func isSpecialFile(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         let kind = info.st_mode & S_IFMT
@@ -55,10 +56,10 @@ enum AtomicFile {
     }
 
     /// Fails early, before a long recording, if `path` cannot be written at the end.
-    static func checkWritable(_ path: String) throws(UserFacingError) {
+    public static func checkWritable(_ path: String) throws(EngineError) {
         if isSpecialFile(path) {
             guard access(path, W_OK) == 0 else {
-                throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw EngineError(.output, "cannot write \(path): \(String(cString: strerror(errno)))")
             }
             return
         }
@@ -66,26 +67,28 @@ enum AtomicFile {
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw UserFacingError(message: "cannot write \(path): directory \(directory) does not exist")
+            throw EngineError(.output, "cannot write \(path): directory \(directory) does not exist")
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw UserFacingError(message: "cannot write \(path): it is a directory")
+            throw EngineError(.output, "cannot write \(path): it is a directory")
         }
         guard access(directory, W_OK) == 0 else {
-            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw EngineError(.output, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 }
 
 /// A file written piece by piece (a raw capture grows during the recording) that appears under its name only
-/// when `commit()` succeeds; until then it is a hidden temporary beside the target.
-final class StreamingFile {
-    let path: String
+/// when `commit()` succeeds; until then it is a hidden temporary beside the target. Its calls are serialized by a
+/// lock: the engine appends from its `run()` while the front end that made the file commits it afterwards.
+public final class StreamingFile: Sendable {
+    public let path: String
     private let temporary: String
     private let handle: FileHandle
-    private var failure: String?
+    /// The first write failure, reported by `commit()`.
+    private let failure = Mutex<String?>(nil)
 
-    init(path: String) throws(UserFacingError) {
+    public init(path: String) throws(EngineError) {
         try AtomicFile.checkWritable(path)
         self.path = path
         let url = URL(fileURLWithPath: path)
@@ -95,34 +98,39 @@ final class StreamingFile {
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)
         else {
-            throw UserFacingError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw EngineError(.output, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
         self.handle = handle
     }
 
     /// Appends; the first failure (a full disk, say) is kept and reported by `commit()`.
-    func write(_ bytes: [UInt8]) {
-        guard failure == nil else { return }
-        do { try handle.write(contentsOf: bytes) } catch { failure = error.localizedDescription }
+    public func write(_ bytes: [UInt8]) {
+        failure.withLock { failure in
+            guard failure == nil else { return }
+            do { try handle.write(contentsOf: bytes) } catch { failure = error.localizedDescription }
+        }
     }
 
-    func commit() throws(UserFacingError) {
+    public func commit() throws(EngineError) {
         defer { try? handle.close() }
-        if failure == nil {
-            do { try handle.synchronize() } catch { failure = error.localizedDescription }
+        let failure = self.failure.withLock { failure in
+            if failure == nil {
+                do { try handle.synchronize() } catch { failure = error.localizedDescription }
+            }
+            return failure
         }
         if let failure {
             unlink(temporary)
-            throw UserFacingError(message: "cannot write \(path): \(failure) (disk full?)")
+            throw EngineError(.output, "cannot write \(path): \(failure) (disk full?)")
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw UserFacingError(message: "cannot write \(path): \(reason)")
+            throw EngineError(.output, "cannot write \(path): \(reason)")
         }
     }
 
-    func abandon() {
+    public func abandon() {
         try? handle.close()
         unlink(temporary)
     }

@@ -1,23 +1,27 @@
-import FPProfCore
-import FPProfOutput
+public import FPProfCore
+public import FPProfOutput
 import FPProfSampler
-import FPProfSymbols
+public import FPProfSymbols
 
 /// How the pipeline is put together for a recording's samples. A capture holds the records but not these
-/// choices, so `record` and `report` both make them here, or a replay would drift from the live run: the builder's
-/// options, the symbolizer's code ranges (roots and stack switches) and entry-frame rules, and the namer that adds
-/// kernel names. Goroutine ids are the exception: they are read from the live process (`GoroutineReader`), so
-/// only `record --per-goroutine` has them, and a replay has none.
-enum PipelineSetup {
+/// choices, so a live recording, a replay and the benchmarks all make them here, or a replay would drift from the
+/// live run: the builder's options, the symbolizer's code ranges (roots and stack switches) and entry-frame rules,
+/// and the namer that adds kernel names. Goroutine ids are the exception: they are read from the live process
+/// (`GoroutineReader`), so only a live recording has them, and a replay has none.
+public enum PipelineSetup {
+    /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames.
+    public static func builder(
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer
+    ) throws(RecordDecodeError) -> ProfileBuilder {
+        try builder(format: format, perThread: perThread, kernel: kernel, symbolizer: symbolizer, goroutines: nil)
+    }
+
     static func builder(
-        format: RecordFormat, perThread: Bool, rendering: RenderOptions, symbols: SymbolSettings,
-        symbolizer: ElfSymbolizer, goroutines: GoroutineReader? = nil
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, goroutines: GoroutineReader?
     ) throws(RecordDecodeError) -> ProfileBuilder {
         var builder = try ProfileBuilder(
             format: format,
-            options: .init(
-                perThread: perThread || rendering.format.needsThreadKeys, kernel: symbols.kernel,
-                perGoroutine: goroutines != nil),
+            options: .init(perThread: perThread, kernel: kernel, perGoroutine: goroutines != nil),
             codeRanges: { symbolizer.codeRanges(for: $0) })
         builder.entryFrames = { symbolizer.entryFrame(for: $0) }
         builder.stackSwitches = symbolizer.stackSwitchSymbols
@@ -29,10 +33,10 @@ enum PipelineSetup {
     }
 
     /// The profile in the chosen format, with kernel frames named from `kernelSymbols` when given.
-    static func render(
+    public static func render(
         _ profile: RawProfile, symbolizer: ElfSymbolizer, kernelSymbols: KernelSymbols?, metadata: ProfileMetadata,
         rendering: RenderOptions
-    ) throws(UserFacingError) -> [UInt8] {
+    ) throws(EngineError) -> [UInt8] {
         do {
             if let kernelSymbols {
                 var namer = FrameNamer(
@@ -43,7 +47,7 @@ enum PipelineSetup {
             var namer = FrameNamer(symbolizer: symbolizer, modules: profile.modules)
             return try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: rendering)
         } catch {
-            throw UserFacingError(message: error.description)
+            throw EngineError(.render, error.description)
         }
     }
 }

@@ -1,21 +1,29 @@
 import FPProfCore
-import FPProfOutput
+public import FPProfOutput
 import FPProfSymbols
-import Foundation
+public import Foundation
 
-/// Replays a raw capture through `ProfileBuilder` chunk by chunk, exactly as `Recording` fed it the live
+/// A capture rendered again, and what the user should know about it.
+public struct ReplayedCapture: Sendable {
+    public var bytes: [UInt8]
+    public var warnings: [String] = []
+    /// Part of the capture could not be used (cut short, damaged records): the profile covers the rest.
+    public var partial = false
+}
+
+/// Replays a raw capture through `ProfileBuilder` chunk by chunk, exactly as `ProfilingEngine` fed it the live
 /// batches, with a fresh `ElfSymbolizer` for root frames and names: the same binaries give the same profile.
 /// `symfs` reads them from a copy of another machine's files instead (build-ids still have to match).
-enum CaptureReplay {
-    static func render(
+public enum CaptureReplay {
+    public static func render(
         _ bytes: [UInt8], name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
         options: RenderOptions, modificationTime: Date?
-    ) throws(UserFacingError) -> Rendered {
+    ) throws(EngineError) -> ReplayedCapture {
         let header: CaptureHeader
         let chunks: [ArraySlice<UInt8>]
         let truncatedAt: Int?
         do { (header, chunks, truncatedAt) = try Capture.decodeSalvaging(bytes) } catch {
-            throw UserFacingError(message: "\(name): \(error.description)")
+            throw EngineError(.capture, "\(name): \(error.description)")
         }
         var symbolizerOptions = symbols.options
         symbolizerOptions.rootPrefix = symfs
@@ -24,21 +32,21 @@ enum CaptureReplay {
         var builder: ProfileBuilder
         do {
             builder = try PipelineSetup.builder(
-                format: header.format, perThread: perThread, rendering: options, symbols: symbols,
-                symbolizer: symbolizer)
+                format: header.format, perThread: perThread || options.format.needsThreadKeys,
+                kernel: symbols.kernel, symbolizer: symbolizer)
         } catch {
-            throw UserFacingError(
-                message: "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
+            throw EngineError(.capture, "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
         }
         for chunk in chunks { builder.consume(chunk) }
         let profile = builder.finish()
 
-        var result = Rendered(bytes: [])
+        var result = ReplayedCapture(bytes: [])
         let stats = profile.stats
         if let truncatedAt {
             guard stats.samples > 0 else {
-                throw UserFacingError(
-                    message: "\(name): \(CaptureError.truncated(at: truncatedAt).description), before any whole sample")
+                throw EngineError(
+                    .capture, "\(name): \(CaptureError.truncated(at: truncatedAt).description), before any whole sample"
+                )
             }
             result.warnings.append(
                 "\(name): \(CaptureError.truncated(at: truncatedAt).description); the \(stats.samples) samples "
@@ -46,9 +54,9 @@ enum CaptureReplay {
             result.partial = true
         } else if stats.decodeErrors > 0 {
             guard stats.samples > 0 else {
-                throw UserFacingError(
-                    message: "\(name): capture is corrupt: none of its records could be decoded "
-                        + "(\(stats.decodeErrors) errors)")
+                throw EngineError(
+                    .capture,
+                    "\(name): capture is corrupt: none of its records could be decoded (\(stats.decodeErrors) errors)")
             }
             result.warnings.append(
                 "\(stats.decodeErrors) records of \(name) could not be decoded; the capture is damaged")

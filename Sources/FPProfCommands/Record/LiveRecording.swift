@@ -1,0 +1,86 @@
+import FPProfCore
+import FPProfEngine
+import FPProfOutput
+import FPProfSampler
+import Foundation
+import Logging
+
+/// A recording as the CLI runs it: one engine, stopped by `--duration` or SIGINT/SIGTERM, a status line on a
+/// terminal while it samples, and one window for the whole run at the end.
+struct LiveRecording {
+    var engine: ProfilingEngine
+    var window: EngineWindow
+
+    static func run(
+        target: SamplerTarget, settings: EngineSettings, duration: Double?, raw: StreamingFile?,
+        formats: [RenderOptions]
+    ) async throws(EngineError) -> LiveRecording {
+        let engine = try ProfilingEngine(target: target, settings: settings, raw: raw, logger: CLILogger.logger)
+        let signals = StopSignals { engine.stop() }
+        defer { signals.cancel() }
+        let timer: Task<Void, Never>? = duration.map { seconds in
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                if Task.isCancelled { return }
+                engine.stop()
+            }
+        }
+        defer { timer?.cancel() }
+        let started = ContinuousClock.now
+        var status = StatusLine()
+        try await engine.run { progress in
+            status.update(
+                elapsed: ContinuousClock.now - started, samples: progress.samples, lost: progress.lostRecords)
+        }
+        status.clear()
+        return LiveRecording(engine: engine, window: try engine.cutWindow(formats: formats))
+    }
+
+    /// The end-of-recording report: totals, statuses, how the command ended, what could not be read.
+    var summary: String {
+        var text = Summary(
+            stats: window.profile.stats, event: engine.event.rawValue, frequency: engine.settings.sampler.frequency,
+            elapsed: window.duration, droppedBatches: window.droppedBatches
+        ).text
+        if let exit = engine.childExitStatus { text += "fpprof: the command \(exit)\n" }
+        for warning in engine.warnings { text += "fpprof: warning: \(warning)\n" }
+        return text
+    }
+
+    /// Records the kernel dropped or batches fpprof dropped: the profile is written, but exits as partial.
+    var lostData: Bool { window.lostRecords > 0 || window.droppedBatches > 0 }
+}
+
+/// The CLI's logger: the engine logs at debug level only, so nothing is printed unless `FPPROF_LOG` asks for it
+/// (`debug`, `info`...); it writes to stderr, as stdout may carry the profile.
+enum CLILogger {
+    static let logger: Logger = {
+        var logger = Logger(label: "fpprof") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["FPPROF_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        return logger
+    }()
+}
+
+/// Turns SIGINT and SIGTERM into a graceful stop: the samples taken so far are still written.
+final class StopSignals: Sendable {
+    // Invariant: the sources are created and resumed in init and only cancelled afterwards; DispatchSource is
+    // thread-safe for cancel().
+    nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
+
+    init(onSignal: @escaping @Sendable () -> Void) {
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: onSignal)
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+    }
+}
