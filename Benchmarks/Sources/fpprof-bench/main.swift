@@ -12,8 +12,11 @@
 
 import FPProfCore
 import FPProfEngine
+import FPProfOutput
+import FPProfSampler
 import FPProfSymbols
 import Foundation
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -25,6 +28,7 @@ struct Usage: Error, CustomStringConvertible {
 
 let usage = """
     usage: fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--folded PATH]
+           fpprof-bench soak SECONDS CUT_SECONDS -- COMMAND...
 
       CAPTURE        a raw capture written by `fpprof record --raw CAPTURE -- CMD`
       --repeat N     timed passes after the warm-up pass (default 7)
@@ -226,6 +230,7 @@ let args = CommandLine.arguments.dropFirst()
 do {
     switch args.first {
     case "pipeline": try pipeline(PipelineArguments(args.dropFirst()))
+    case "soak": try await soak(SoakArguments(args.dropFirst()))
     default:
         throw Usage(description: usage)
     }
