@@ -12,7 +12,7 @@ public import FPProfCore
 /// falls back to the symbol table, also with one warning.
 ///
 /// Not thread-safe, like the libdw handles it holds: one owner asks all questions.
-public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
+public final class ElfSymbolizer: Symbolizer, RootFrameOracle, CodeKnowledge {
     /// How the symbolizer finds files, what it answers and how much it remembers.
     public struct Options: Sendable {
         /// Prepended to every module path, like `perf --symfs`, instead of trying the path as is and then through
@@ -160,14 +160,22 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle {
     /// switch hides (see `LoadedModule.hiddenCaller`). Asked only within one module (Go binaries are static).
     public var stackSwitchSymbols: StackSwitchSymbols {
         StackSwitchSymbols(
-            traits: { self.cache.module($0.module).stackSwitchTraits(at: $0.offset) },
-            hiddenCaller: { switchAt, above, callee in
-                guard above.module == switchAt.module, callee.map({ $0.module == switchAt.module }) ?? true else {
-                    return nil
-                }
-                return self.cache.module(switchAt.module).hiddenCaller(
-                    switchAt: switchAt.offset, above: above.offset, callee: callee?.offset)
-            })
+            traits: { self.stackSwitchTraits(at: $0) },
+            hiddenCaller: { self.hiddenCaller(switchAt: $0, above: $1, callee: $2) })
+    }
+
+    /// The traits of the stack switch holding `address` (`CodeKnowledge`).
+    public func stackSwitchTraits(at address: NormalizedAddress) -> StackSwitchTraits {
+        cache.module(address.module).stackSwitchTraits(at: address.offset)
+    }
+
+    /// The caller a frameless switch hides (`CodeKnowledge`); asked only within one module (Go binaries are static).
+    public func hiddenCaller(switchAt: NormalizedAddress, above: NormalizedAddress, callee: NormalizedAddress?)
+        -> HiddenCaller<FileOffset>?
+    {
+        guard above.module == switchAt.module, callee.map({ $0.module == switchAt.module }) ?? true else { return nil }
+        return cache.module(switchAt.module).hiddenCaller(
+            switchAt: switchAt.offset, above: above.offset, callee: callee?.offset)
     }
 
     /// The `runtime.g` field offsets of `module` when it is a Go binary (it has `.gopclntab`): from its DWARF type

@@ -153,7 +153,7 @@ import Testing
         bytes += enc.encode(truncatedSample(tail: [p.base + 0x1180]))
         // `main` (0x1100..<0x1200) ends stacks, so each splice ends complete.
         var builder = try ProfileBuilder(
-            format: p.format, rootRanges: { _ in [FileOffset(0x1100)..<FileOffset(0x1200)] })
+            format: p.format, code: RootRanges { _ in [FileOffset(0x1100)..<FileOffset(0x1200)] })
         builder.consume(bytes)
         let profile = builder.finish()
         #expect(profile.stats.samplesByStatus[.complete] == 3)

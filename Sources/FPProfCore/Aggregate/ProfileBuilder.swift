@@ -31,17 +31,9 @@ public struct ProfileBuilder {
     private let spIndex: Int
     private let ipIndex: Int
 
-    public init(
-        format: RecordFormat, options: Options = Options(),
-        rootRanges: ((ModuleID) -> [Range<FileOffset>])? = nil
-    ) throws(RecordDecodeError) {
-        try self.init(
-            format: format, options: options, codeRanges: rootRanges.map { f in { SpecialCode(roots: f($0)) } })
-    }
-
-    /// How frame 0 of a sample is entered, by normalized address (from CFI or a runtime's frame tables); nil
-    /// means every function is assumed to have its frame record in place.
-    public var entryFrames: ((NormalizedAddress) -> EntryFrame)?
+    /// What the walk needs to know about code (roots, stack switches, entry-frame rules, hidden callers): asked
+    /// once per module or per address, the answers cached here by packed frame.
+    private let code: any CodeKnowledge
     private var entryCache: [UInt64: EntryFrame] = [:]
 
     /// The goroutine id of a sample, asked only with `Options.perGoroutine`: given the process, the module that
@@ -52,10 +44,6 @@ public struct ProfileBuilder {
     public var goroutineResolver:
         ((ProcessID, ModuleID, _ g: UInt64, _ sp: UInt64, _ framePointers: ArraySlice<UInt64>) -> Int64?)?
 
-    /// What the symbols say about stack switches, for `StackSwitchRepair`: the traits of the switch function at a
-    /// normalized address, and the entry (file offset, same module) of the function that a direct call ending at a
-    /// normalized return address calls. Nil: walks are not repaired.
-    public var stackSwitches: StackSwitchSymbols?
     private var switchTraitCache: [UInt64: StackSwitchTraits] = [:]
     private var hiddenCallerCache: [HiddenCallerQuestion: HiddenCaller<FileOffset>?] = [:]
 
@@ -68,12 +56,12 @@ public struct ProfileBuilder {
     private let r14Index: Int
 
     public init(
-        format: RecordFormat, options: Options = Options(),
-        codeRanges: ((ModuleID) -> SpecialCode)?
+        format: RecordFormat, options: Options = Options(), code: any CodeKnowledge = NoCodeKnowledge()
     ) throws(RecordDecodeError) {
         decoder = try RecordDecoder(format: format)
         self.options = options
-        table = ProcessTable(codeRanges: codeRanges)
+        self.code = code
+        table = ProcessTable(codeRanges: { code.codeRanges(for: $0) })
         unwinder = FramePointerUnwinder(maxDepth: options.maxDepth)
         key = StackKey(
             pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
@@ -289,25 +277,23 @@ public struct ProfileBuilder {
     }
 
     private mutating func entryFrame(_ ip: UInt64, _ map: ProcessMap) -> EntryFrame {
-        guard let entryFrames, let at = locate(ip, map) else { return .framePointer }
+        guard let at = locate(ip, map) else { return .framePointer }
         if let hit = entryCache[at.packed] { return hit }
-        let rule = entryFrames(normalized(at, map))
+        let rule = code.entryFrame(for: normalized(at, map))
         entryCache[at.packed] = rule
         return rule
     }
 
-    private mutating func switchTraits(_ address: UInt64, _ map: ProcessMap, _ symbols: StackSwitchSymbols)
-        -> StackSwitchTraits
-    {
+    private mutating func switchTraits(_ address: UInt64, _ map: ProcessMap) -> StackSwitchTraits {
         guard let at = locate(address, map) else { return StackSwitchTraits() }
         if let known = switchTraitCache[at.packed] { return known }
-        let traits = symbols.traits(normalized(at, map))
+        let traits = code.stackSwitchTraits(at: normalized(at, map))
         switchTraitCache[at.packed] = traits
         return traits
     }
 
     private mutating func hiddenCaller(
-        switchAt: UInt64, above: UInt64, callee: UInt64?, _ map: ProcessMap, _ symbols: StackSwitchSymbols
+        switchAt: UInt64, above: UInt64, callee: UInt64?, _ map: ProcessMap
     ) -> HiddenCaller<UInt64>? {
         guard let switchFrame = locate(switchAt, map), let aboveFrame = locate(above, map) else { return nil }
         let calleeFrame = callee.flatMap { locate($0, map) }
@@ -317,8 +303,9 @@ public struct ProfileBuilder {
         if let known = hiddenCallerCache[question] {
             answer = known
         } else {
-            answer = symbols.hiddenCaller(
-                normalized(switchFrame, map), normalized(aboveFrame, map), calleeFrame.map { normalized($0, map) })
+            answer = code.hiddenCaller(
+                switchAt: normalized(switchFrame, map), above: normalized(aboveFrame, map),
+                callee: calleeFrame.map { normalized($0, map) })
             hiddenCallerCache[question] = answer
         }
         // Back to an address in the mapping of the frame above; a target outside it is not trusted.
@@ -417,7 +404,7 @@ public struct ProfileBuilder {
             status = walks.unwind(
                 unwinder, pid: pid, tid: tid, ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map,
                 frames: &frames, scratch: &scratch, entry: entry, reused: &reusedWalk,
-                normalizedOnly: fastRepeats && !options.perGoroutine && !(map.hasStackSwitches && stackSwitches != nil))
+                normalizedOnly: fastRepeats && !options.perGoroutine && !map.hasStackSwitches)
             repeated = walks.normalizedHit
             sampledIP = ip
             if case .returnAddressAtSP(let k) = entry, frames.count > 1, memory.word(at: sp &+ UInt64(k)) == frames[1] {
@@ -438,14 +425,14 @@ public struct ProfileBuilder {
             status = KernelChainSplice.extend(
                 &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
         }
-        if map.hasStackSwitches, let symbols = stackSwitches {
+        if map.hasStackSwitches {
             // Moved out for the call: the answers' caches are mutated while the frames are.
             var walked: [UInt64] = []
             swap(&walked, &frames)
             status = StackSwitchRepair.repair(
                 &walked, status: status, code: map,
-                traits: { switchTraits($0, map, symbols) },
-                hiddenCaller: { hiddenCaller(switchAt: $0, above: $1, callee: $2, map, symbols) })
+                traits: { switchTraits($0, map) },
+                hiddenCaller: { hiddenCaller(switchAt: $0, above: $1, callee: $2, map) })
             swap(&walked, &frames)
         }
         statusCounts[Int(status.rawValue)] += 1

@@ -22,9 +22,7 @@ public enum PipelineSetup {
         var builder = try ProfileBuilder(
             format: format,
             options: .init(perThread: perThread, kernel: kernel, perGoroutine: goroutines != nil),
-            codeRanges: { symbolizer.codeRanges(for: $0) })
-        builder.entryFrames = { symbolizer.entryFrame(for: $0) }
-        builder.stackSwitches = symbolizer.stackSwitchSymbols
+            code: symbolizer)
         builder.prefetch = MemoryPrefetch.bytes
         if let goroutines {
             builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3, framePointers: $4) }
