@@ -44,6 +44,11 @@ struct LiveRecording {
         ).text
         if let exit = engine.childExitStatus { text += "fpprof: the command \(exit)\n" }
         for warning in engine.warnings { text += "fpprof: warning: \(warning)\n" }
+        if window.profile.modules.refused > 0 {
+            text +=
+                "fpprof: warning: more than \(ModuleTable.capacity) modules; frames of the \(window.profile.modules.refused) "
+                + "past that are written [unknown]+0xOFFSET\n"
+        }
         return text
     }
 

@@ -13,8 +13,20 @@ public struct ModuleTable: Sendable {
         modules.append(ModuleID(path: "[unknown]"))
     }
 
+    /// How many distinct modules a packed frame can name: the index has the 16 bits above the offset.
+    public static let capacity = 1 << (64 - Int(offsetBits))
+    /// Modules refused because the table was full (counted per `intern` call, so a module asked for twice counts
+    /// twice): their frames are packed with `unmapped`, never with another module's index.
+    public private(set) var refused = 0
+
+    /// The module's index; `unmapped` once `capacity` modules are interned, counted in `refused`, so that a frame
+    /// is never given to the wrong module (the index must not wrap).
     public mutating func intern(_ module: ModuleID) -> Int {
         if let i = indexByModule[module] { return i }
+        guard modules.count < Self.capacity else {
+            refused += 1
+            return Self.unmapped
+        }
         let i = modules.count
         modules.append(module)
         indexByModule[module] = i

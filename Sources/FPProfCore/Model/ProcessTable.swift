@@ -46,7 +46,9 @@ public struct ProcessTable {
             let pageOffset = anonymous ? FileOffset(m.start.rawValue) : m.pageOffset
             let index = modules.intern(module)
             let special: SpecialCode
-            if let cached = codeRangeCache[index] {
+            if index == ModuleTable.unmapped {
+                special = SpecialCode()  // refused by a full module table: nothing of it is known
+            } else if let cached = codeRangeCache[index] {
                 special = cached
             } else {
                 special = codeRanges?(module) ?? SpecialCode()

@@ -1,0 +1,27 @@
+import Testing
+
+@testable import FPProfCore
+
+/// The module index has 16 bits in a packed frame: past 65,536 modules (JIT code is one module per process) a new
+/// module must be refused, counted, and its frames left unmapped, never packed with a wrapped index that names
+/// another module.
+@Suite struct ModuleTableTests {
+    @Test func modulesPastTheCapacityAreRefusedNotWrapped() {
+        var table = ModuleTable()
+        var indices: [Int] = []
+        for i in 0..<(ModuleTable.capacity + 10) {
+            indices.append(table.intern(ModuleID(path: "//anon", pidHint: ProcessID(Int32(i)))))
+        }
+        #expect(ModuleTable.capacity == 65_536)
+        #expect(table.modules.count == ModuleTable.capacity)
+        // Module 0 is "[unknown]": the first 65,535 interned modules get 1...65,535, each its own.
+        #expect(Array(indices.prefix(ModuleTable.capacity - 1)) == Array(1..<ModuleTable.capacity))
+        #expect(indices.suffix(11).allSatisfy { $0 == ModuleTable.unmapped })
+        #expect(table.refused == 11)
+        let last = ModuleTable.pack(module: ModuleTable.capacity - 1, offset: 0x1234)
+        #expect(ModuleTable.unpack(last).module == ModuleTable.capacity - 1)
+        #expect(table.modules[ModuleTable.capacity - 1].pidHint == ProcessID(Int32(ModuleTable.capacity - 2)))
+        // Already interned modules keep their index.
+        #expect(table.intern(ModuleID(path: "//anon", pidHint: ProcessID(7))) == 8)
+    }
+}
