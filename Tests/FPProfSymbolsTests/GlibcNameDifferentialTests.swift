@@ -23,7 +23,7 @@ struct GlibcNameDifferentialTests {
         let publicEntries = Set(publicNames.compactMap { entries[$0] })
         let reference = try ReferenceElf(path: glibc, dynamic: true)
         let text = try #require(reference.executableSections.max { $0.size < $1.size })
-        var generator = SeededGenerator(seed: 1000)
+        var generator = CorruptElfTests.SplitMix(state: 1000)
         let addresses = (0..<1000).map { _ in text.address + generator.next() % text.size }
 
         let printed = try Tools.run(
@@ -83,18 +83,5 @@ enum GlibcDebugFile {
             if fields[1].uppercased() == fields[1], !compatibility { publicNames.insert(name) }
         }
         return (entries, publicNames)
-    }
-}
-
-/// SplitMix64: reproducible addresses.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
