@@ -16,13 +16,11 @@ public struct ReplayedCapture: Sendable {
 /// `symfs` reads them from a copy of another machine's files instead (build-ids still have to match).
 public enum CaptureReplay {
     public static func render(
-        _ bytes: [UInt8], name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
+        _ input: ReportInputStream, name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
         options: RenderOptions, modificationTime: Date?
     ) throws(EngineError) -> ReplayedCapture {
         let header: CaptureHeader
-        let chunks: [ArraySlice<UInt8>]
-        let truncatedAt: Int?
-        do { (header, chunks, truncatedAt) = try Capture.decodeSalvaging(bytes) } catch {
+        do { header = try readHeader(input) } catch {
             throw EngineError(.capture, "\(name): \(error.description)")
         }
         var symbolizerOptions = symbols.options
@@ -37,7 +35,12 @@ public enum CaptureReplay {
         } catch {
             throw EngineError(.capture, "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
         }
-        for chunk in chunks { builder.consume(chunk) }
+        let truncatedAt: Int?
+        do { truncatedAt = try replayChunks(input, into: &builder) } catch let error as CaptureError {
+            throw EngineError(.capture, "\(name): \(error.description)")
+        } catch {
+            throw EngineError(.input, "\(name): cannot read: \(error)")
+        }
         let profile = builder.finish()
 
         var result = ReplayedCapture(bytes: [])
@@ -77,5 +80,31 @@ public enum CaptureReplay {
             profile, symbolizer: symbolizer, kernelSymbols: kernelSymbols, metadata: metadata, rendering: options)
         result.warnings = symbolizer.warnings + result.warnings
         return result
+    }
+
+    /// The capture's header, read through its declared length.
+    private static func readHeader(_ input: ReportInputStream) throws(CaptureError) -> CaptureHeader {
+        guard let start = try? input.read(16), start.count == 16 else { throw .truncated(at: input.offset) }
+        // The magic first; the version is checked by `decodeHeader` before the header's fields are read.
+        guard Array(start.prefix(8)) == Capture.magic else { throw .notACapture }
+        let length = Int(start[12]) | Int(start[13]) << 8 | Int(start[14]) << 16 | Int(start[15]) << 24
+        guard let rest = try? input.read(length) else { throw .truncated(at: input.offset) }
+        return try Capture.decodeHeader((start + rest)[...]).0
+    }
+
+    /// Feeds each chunk of records to `builder` as it is read, as `Capture.decodeSalvaging` reads a whole file:
+    /// returns where a cut chunk starts (its bytes up to the cut are fed too), nil when the capture is whole.
+    private static func replayChunks(_ input: ReportInputStream, into builder: inout ProfileBuilder) throws -> Int? {
+        while true {
+            let at = input.offset
+            let chunkHeader = try input.read(Capture.chunkHeaderSize)
+            if chunkHeader.isEmpty { return nil }
+            guard chunkHeader.count == Capture.chunkHeaderSize else { return at }
+            let length = try Capture.recordsLength(chunkHeader[...], at: at)
+            let records = try input.read(length)
+            if !records.isEmpty { builder.consume(records) }
+            guard records.count == length else { return at }
+            _ = try input.read((8 - length % 8) % 8)
+        }
     }
 }

@@ -10,6 +10,8 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case kernelSymbols
         /// An output or capture file could not be written.
         case output
+        /// The input of a report could not be opened or read.
+        case input
         /// A raw capture could not be read (not a capture, corrupt, cut before any sample).
         case capture
         /// A profile could not be rendered in the asked format.

@@ -42,7 +42,7 @@ import Testing
         #expect(lines.contains("demo;demo/500;goroutine 42;main;work;helper_[i];leaf"))
         #expect(lines.contains("demo;worker/501;goroutine 42;[fp-loop];work;helper_[i];leaf"))
         // The sample outside every mapping is not asked about and has no id.
-        #expect(lines.contains { $0.hasPrefix("demo;demo/500;[unknown]") })
+        #expect(lines.contains { $0.hasPrefix("demo;demo/500;[bad-frame];[unknown]") })
         #expect(asked.count == 4)
         #expect(asked.allSatisfy { $0.0 == pipeline.pid && $0.1 == "/opt/demo" && $0.2 == g && $0.3 == pipeline.sp })
     }

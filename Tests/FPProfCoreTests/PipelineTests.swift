@@ -69,15 +69,16 @@ struct TableSymbols: Symbolizer {
         let folded = FoldedWriter().render(profile, namer: &namer)
         #expect(
             folded == """
+                demo;[bad-frame];[unknown]+0x99990000 1
                 demo;[fp-loop];work;helper_[i];leaf 1
-                demo;[unknown]+0x99990000 1
                 demo;main;work;helper_[i];leaf 3
 
                 """)
         #expect(profile.stats.samples == 5)
         #expect(profile.stats.lostRecords == 5)
         #expect(profile.stats.samplesByStatus[.selfLoop] == 1)
-        #expect(profile.stats.samplesByStatus[.complete] == 4)
+        #expect(profile.stats.samplesByStatus[.complete] == 3)
+        #expect(profile.stats.samplesByStatus[.badFrame] == 1)
     }
 
     @Test func perThreadAddsTheThreadFrame() throws {
@@ -112,13 +113,14 @@ struct TableSymbols: Symbolizer {
         builder.consume(t.records())
         let profile = builder.finish()
         let flagged = FrameRecordReport.flagged(in: profile)
-        #expect(flagged.count == 1)
+        // The self-loop, and the sample outside every mapping (BP 0 there is no frame pointer: a bad frame).
+        #expect(flagged.map(\.record.status).sorted { $0.rawValue < $1.rawValue } == [.selfLoop, .badFrame])
         var namer = FrameNamer(symbolizer: t.symbols, modules: profile.modules)
         let loop = try #require(flagged.first { $0.record.status == .selfLoop })
         #expect(loop.samples == 1)
         #expect(namer.frames(for: loop.record.owner).first?.function == "leaf")
         #expect(loop.record.caller.flatMap { namer.frames(for: $0).first?.function } == "work")
         #expect(FrameRecordReport.hasLoops(profile))
-        #expect(FrameRecordReport.flaggedOnly(profile).stacks.count == 1)
+        #expect(FrameRecordReport.flaggedOnly(profile).stacks.count == 2)
     }
 }

@@ -51,11 +51,21 @@ enum Fixture: String, CaseIterable, Sendable {
     /// Go: three goroutines spinning in `main.spinA`, `main.spinB`, `main.spinC` (each calling `main.churn`) with
     /// GOMAXPROCS=2; each prints `spinX ID` (its goroutine id, from runtime.Stack) to stdout when it starts.
     case goGoroutines = "go-goroutines"
+    /// Go: `goGCHeavy` built with `-ldflags=-s -w`, as Debian ships Go programs: no `.symtab`, no DWARF.
+    case goGCHeavyStripped = "go-gcheavy-s"
+    /// Go: an HTTP client loading a loopback URL (its second argument; without one, a server of its own) from four
+    /// kept-alive connections; prints `requests N errors M`. The load for tests on a real server (Debian's caddy).
+    case goHTTPLoad = "go-httpload"
 
     /// The executable's file name, which is also the process name (comm) in profiles.
     var executableName: String { rawValue }
 
-    var isGo: Bool { [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf, .goGoroutines].contains(self) }
+    var isGo: Bool {
+        [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad].contains(self)
+    }
+
+    /// `go build` flags beyond the defaults.
+    var goBuildFlags: [String] { self == .goGCHeavyStripped ? ["-ldflags=-s -w"] : [] }
 
     /// The function names the fixture defines (all with a frame record; the C ones checked by FixtureTests).
     var functionNames: [String] {
@@ -70,7 +80,8 @@ enum Fixture: String, CaseIterable, Sendable {
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
-        case .goGCHeavy: ["main.main", "main.worker", "main.build", "main.check"]
+        case .goGCHeavy, .goGCHeavyStripped: ["main.main", "main.worker", "main.build", "main.check"]
+        case .goHTTPLoad: ["main.main", "main.serveItself"]
         case .goChanHeavy: ["main.main", "main.relay"]
         case .goLeaf: ["main.main", "main.worker", "main.caller", "main.leaf"]
         case .goGoroutines: ["main.main", "main.spinA", "main.spinB", "main.spinC", "main.churn"]
@@ -120,7 +131,7 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(
                     ["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)
             ]
-        case .goGCHeavy, .goChanHeavy, .goGoroutines: []
+        case .goGCHeavy, .goChanHeavy, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad: []
         }
     }
 
@@ -316,7 +327,8 @@ struct FixtureBuilder {
     static func source(of fixture: Fixture) -> URL {
         switch fixture {
         case .goShares: fixturesDirectory.appendingPathComponent("go/shares")
-        case .goGCHeavy: fixturesDirectory.appendingPathComponent("go/gcheavy")
+        case .goGCHeavy, .goGCHeavyStripped: fixturesDirectory.appendingPathComponent("go/gcheavy")
+        case .goHTTPLoad: fixturesDirectory.appendingPathComponent("go/httpload")
         case .goChanHeavy: fixturesDirectory.appendingPathComponent("go/chanheavy")
         case .goLeaf: fixturesDirectory.appendingPathComponent("go/leaf")
         case .goGoroutines: fixturesDirectory.appendingPathComponent("go/goroutines")
@@ -337,7 +349,9 @@ struct FixtureBuilder {
     private static func build(_ fixture: Fixture) throws -> String {
         let inputs = try inputFiles(of: fixture)
         var hasher = FNV1a()
-        for flag in cFlags(fixture) + pthreadFlags(fixture) { hasher.add(Array(flag.utf8) + [0]) }
+        for flag in cFlags(fixture) + pthreadFlags(fixture) + fixture.goBuildFlags {
+            hasher.add(Array(flag.utf8) + [0])
+        }
         for file in inputs {
             // The full path: DWARF names the source file, so two checkouts must not share a build.
             hasher.add(Array(file.path.utf8) + [0])
@@ -409,7 +423,7 @@ struct FixtureBuilder {
             environment["GOCACHE"] = "/tmp/fpprof-fixtures-\(getuid())-gocache"
         }
         try FixtureCommand.check(
-            go, ["build", "-o", output, "."], environment: environment,
+            go, ["build", "-o", output] + fixture.goBuildFlags + ["."], environment: environment,
             currentDirectory: source(of: fixture).path)
     }
 }

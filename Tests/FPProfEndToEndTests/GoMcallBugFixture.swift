@@ -31,6 +31,11 @@ enum GoMcallBug {
         case buggy = "gobug-buggy"
         /// Debian's Go 1.19 as installed: every chain whole.
         case stock = "gobug-stock"
+        /// The buggy build linked with `-ldflags=-s -w`: no `.symtab`, no DWARF, as distributions ship Go programs.
+        case buggyStripped = "gobug-buggy-s"
+
+        /// `go build` flags beyond the defaults.
+        var flags: [String] { self == .buggyStripped ? ["-ldflags=-s -w"] : [] }
     }
 
     /// The looping function: it calls `runtime.Gosched` (inlined: `mcall(gosched_m)`) and then `loopCallee`.
@@ -111,6 +116,7 @@ enum GoMcallBug {
         hasher.add(try Data(contentsOf: URL(fileURLWithPath: goroot + "/VERSION")))
         hasher.add(try Data(contentsOf: URL(fileURLWithPath: goroot + "/src/runtime/asm_amd64.s")))
         hasher.add(try Data(contentsOf: patchFile))
+        for build in Build.allCases { hasher.add(build.rawValue + build.flags.joined(separator: " ")) }
         for file in try programFiles() {
             // The full path: DWARF names the source files, so two checkouts must not share a build.
             hasher.add(file.path)
@@ -142,8 +148,12 @@ enum GoMcallBug {
             ["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-d", patched, "-i", patchFile.path])
         let buggy = work.appendingPathComponent(Build.buggy.rawValue).path
         try goBuild(goroot: patched, cache: work.appendingPathComponent("gocache-patched").path, output: buggy)
+        let stripped = work.appendingPathComponent(Build.buggyStripped.rawValue).path
+        try goBuild(
+            goroot: patched, cache: work.appendingPathComponent("gocache-patched").path, output: stripped,
+            flags: Build.buggyStripped.flags)
 
-        for (build, built) in [(Build.stock, stock), (Build.buggy, buggy)] {
+        for (build, built) in [(Build.stock, stock), (Build.buggy, buggy), (Build.buggyStripped, stripped)] {
             guard rename(built, paths[build]!) == 0 else {
                 throw FixtureError(
                     command: ["rename", built, paths[build]!], status: nil, message: String(cString: strerror(errno)))
@@ -163,7 +173,7 @@ enum GoMcallBug {
     }
 
     /// Builds the program with the `go` of the tree at `goroot` (GOROOT set to it), into `output`.
-    private static func goBuild(goroot: String, cache: String, output: String) throws {
+    private static func goBuild(goroot: String, cache: String, output: String, flags: [String] = []) throws {
         let environment = [
             "GOROOT": goroot,
             "GOCACHE": cache,
@@ -173,7 +183,7 @@ enum GoMcallBug {
             "GO111MODULE": "on",
         ]
         try FixtureCommand.check(
-            goroot + "/bin/go", ["build", "-o", output, "."], environment: environment,
+            goroot + "/bin/go", ["build", "-o", output] + flags + ["."], environment: environment,
             currentDirectory: programDirectory.path, timeout: 600)
     }
 }

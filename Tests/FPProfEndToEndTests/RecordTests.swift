@@ -58,8 +58,13 @@ struct RecordTests {
             let exact = folded.lines.filter { Array($0.frames.suffix(expected.frames.count)) == expected.frames }
             #expect(exact.contains { $0.frames.first == "shares" && Folded.markers.isDisjoint(with: $0.frames) })
         }
-        let flagged = folded.count { !Folded.markers.isDisjoint(with: $0.frames) }
-        #expect(flagged == 0)
+        // Only a rare sample of startup code before main (the dynamic loader, built without frame pointers, with
+        // BP 0 in the register) may end without reaching a root, and then as [bad-frame]; nothing under main.
+        let flaggedLines = folded.lines.filter { !Folded.markers.isDisjoint(with: $0.frames) }
+        #expect(
+            flaggedLines.allSatisfy { $0.frames.contains("[bad-frame]") && !$0.frames.contains("main") },
+            "\(flaggedLines.map(\.text))")
+        #expect(flaggedLines.reduce(0) { $0 + $1.count } <= 2)
     }
 
     /// 300 frames of recursion, all there, and complete (perf would stop at 127).

@@ -49,7 +49,9 @@ struct SymbolizeCommandTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/lib/debug/.build-id"), "needs libc6-dbg"))
     func agreesWithEuAddr2lineOnGlibc() throws {
         let (differing, inlined) = try Self.compare(binary: "/lib/x86_64-linux-gnu/libc.so.6")
-        #expect(differing.count <= 5, "\(differing.count) differ, e.g. \(differing.prefix(3))")
+        // Also known (9 of 1,000 measured): a compatibility function (`__glob_lstat_compat`, exported as the old
+        // version of `glob`) is named by its exported name, `glob`, as perf names it from `.dynsym`.
+        #expect(differing.count <= 12, "\(differing.count) differ, e.g. \(differing.prefix(3))")
         #expect(inlined > 20, "glibc should have addresses under two inlined calls or more")
     }
 
@@ -77,10 +79,47 @@ struct SymbolizeCommandTests {
         theirs = theirs.map { $0.map { [$0[0].components(separatedBy: "@").first ?? $0[0], $0[1]] } }
         // Where nothing names an address (padding after a function), eu-addr2line takes its inline chain from the
         // start of the line-table row, not from the address: there only the first frame is compared.
+        // fpprof shows the public name of a function where DWARF holds an internal alias (`read` for
+        // `__GI___libc_read`): the real function (the last frame) agrees when both names have one entry.
+        let entries = try Self.functionEntries(binary)
+        func sameFunction(_ a: [[String]], _ b: [[String]]) -> Bool {
+            guard a.count == b.count, let x = a.last, let y = b.last, a.dropLast() == b.dropLast(), x[1] == y[1],
+                let entry = entries[y[0]]
+            else { return false }
+            return entries[x[0]] == entry
+        }
         let differing = (0..<1000).filter { i in
-            theirs[i].first?.first == "??" ? ours[i].prefix(1) != theirs[i].prefix(1) : ours[i] != theirs[i]
+            theirs[i].first?.first == "??"
+                ? ours[i].prefix(1) != theirs[i].prefix(1) : ours[i] != theirs[i] && !sameFunction(ours[i], theirs[i])
         }
         let inlined = ours.filter { $0.count >= 3 }.count
         return (differing.map { "\(addresses[$0]): fpprof \(ours[$0]) eu-addr2line \(theirs[$0])" }, inlined)
+    }
+
+    /// Every function symbol's entry by name (version removed), from the separate debug file when there is one.
+    static func functionEntries(_ binary: String) throws -> [String: UInt64] {
+        var file = binary
+        let notes = try FixtureCommand.check("/usr/bin/readelf", ["-n", binary]).stdout
+        if let line = notes.split(separator: "\n").first(where: { $0.contains("Build ID:") }),
+            let id = line.split(separator: " ").last, id.count > 2
+        {
+            let debug = "/usr/lib/debug/.build-id/\(id.prefix(2))/\(id.dropFirst(2)).debug"
+            if FileManager.default.fileExists(atPath: debug) { file = debug }
+        }
+        var entries: [String: UInt64] = [:]
+        for line in try FixtureCommand.check("/usr/bin/nm", ["--defined-only", file]).stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, let address = UInt64(fields[0], radix: 16), "TtWwi".contains(fields[1]) else {
+                continue
+            }
+            // A compatibility version (`fmemopen@GLIBC_2.2.5`, one `@`) may be another function than the default
+            // one: it counts only for a name that has no default version.
+            let name = String(fields[2].prefix { $0 != "@" })
+            if fields[2].contains("@") && !fields[2].contains("@@") && entries[name] != nil { continue }
+            if !(fields[2].contains("@") && !fields[2].contains("@@")) || entries[name] == nil {
+                entries[name] = address
+            }
+        }
+        return entries
     }
 }

@@ -137,3 +137,55 @@ struct GoSymbolTests {
         #expect(chains.contains(["main.mainWork", "main.addSquares", "main.square"]))
     }
 }
+
+/// A Go binary stripped of `.symtab` (`-ldflags=-s -w`, as every Go program Debian ships) still tells the unwinder
+/// where its roots and stack switches are, from `.gopclntab`: the same code ranges as the symbol table of the
+/// unstripped build (both place every function at the same address).
+@Suite(.enabled(if: Tools.available("go"), "needs the go command"))
+struct StrippedGoSpecialCodeTests {
+    @Test func rootAndSwitchRangesMatchTheUnstrippedBuild() throws {
+        let full = try DwarfFixtures.go.get()
+        let stripped = try DwarfFixtures.goStripped.get()
+        let symbolizer = ElfSymbolizer()
+        let expected = symbolizer.codeRanges(for: ModuleID(path: full))
+        let found = symbolizer.codeRanges(for: ModuleID(path: stripped))
+        // goexit, mstart, rt0_go, clone, sigtramp, sigreturn, _rt0_amd64(_linux): at least six roots.
+        #expect(expected.roots.count >= 6, "\(expected.roots)")
+        // Same functions; `.gopclntab` extends each to the next function's entry (the alignment padding).
+        #expect(Self.covers(found.roots, expected.roots), "\(found.roots) vs \(expected.roots)")
+        // systemstack, mcall, morestack, morestack_noctxt, asmcgocall, nanotime1, walltime, time.now (some inlined
+        // away or absent in a small program): at least four.
+        #expect(expected.stackSwitches.count >= 4, "\(expected.stackSwitches)")
+        #expect(Self.covers(found.stackSwitches, expected.stackSwitches), "\(found.stackSwitches)")
+    }
+
+    /// One range per function, starting where the reference's does and holding all of it.
+    static func covers(_ found: [Range<FileOffset>], _ expected: [Range<FileOffset>]) -> Bool {
+        found.count == expected.count
+            && zip(found, expected).allSatisfy { $0.lowerBound == $1.lowerBound && $0.upperBound >= $1.upperBound }
+    }
+
+    @Test func theUnwinderAsksByGosNames() throws {
+        let stripped = try DwarfFixtures.goStripped.get()
+        let reference = try ReferenceElf(path: try DwarfFixtures.go.get())
+        let symbolizer = ElfSymbolizer()
+        let module = ModuleID(path: stripped)
+        let file = try ElfFile(path: stripped)
+        for (name, traits) in [
+            ("runtime.mcall", StackSwitchTraits(detaches: true, hidesCaller: true)),
+            ("runtime.systemstack", StackSwitchTraits(detaches: false, hidesCaller: true)),
+            ("runtime.morestack", StackSwitchTraits(detaches: true, hidesCaller: false)),
+        ] {
+            let symbol = try #require(reference.symbol(named: name + ".abi0") ?? reference.symbol(named: name))
+            let offset = try #require(file.fileOffset(forVirtualAddress: VirtualAddress(symbol.address + 1)))
+            #expect(
+                symbolizer.stackSwitchSymbols.traits(NormalizedAddress(module: module, offset: offset)) == traits,
+                "\(name)")
+        }
+        for name in ["runtime.goexit", "runtime.mstart", "runtime.rt0_go"] {
+            let symbol = try #require(reference.symbol(named: name + ".abi0") ?? reference.symbol(named: name))
+            let offset = try #require(file.fileOffset(forVirtualAddress: VirtualAddress(symbol.address)))
+            #expect(symbolizer.isRoot(NormalizedAddress(module: module, offset: offset)), "\(name)")
+        }
+    }
+}

@@ -52,16 +52,17 @@ struct ReportCommand: ParsableCommand {
         do {
             try rendering.check(output: output)
             if let output { try AtomicFile.checkWritable(output) }
-            let bytes = try ReportInput.read(input)
+            let stream = try ReportInputStream(path: input)
             let options = rendering.renderOptions(output: output)
             let rendered: Rendered
-            if bytes.starts(with: Capture.magic) {
+            if (try? stream.peek(Capture.magic.count)) == Capture.magic {
                 let replayed = try CaptureReplay.render(
-                    bytes, name: input, perThread: perThread, symbols: symbols.settings, symfs: symfs,
+                    stream, name: input, perThread: perThread, symbols: symbols.settings, symfs: symfs,
                     options: options, modificationTime: ReportInput.modificationTime(input))
                 rendered = Rendered(bytes: replayed.bytes, warnings: replayed.warnings, partial: replayed.partial)
             } else {
-                rendered = try FoldedReport.render(bytes, name: input, options: options)
+                rendered = try FoldedReport.render(
+                    try ReportInput.read(stream, name: input), name: input, options: options)
             }
             try ProfileOutput.write(rendered.bytes, to: output)
             for warning in rendered.warnings { StandardError.write("fpprof: warning: \(warning)\n") }
@@ -86,25 +87,16 @@ struct Rendered {
 
 /// Reading the input file, with errors that name it.
 enum ReportInput {
-    static func read(_ path: String) throws(UserFacingError) -> [UInt8] {
-        let data: Data?
-        if path == "-" {
-            data = try? FileHandle.standardInput.readToEnd() ?? Data()
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw UserFacingError(message: "\(path): no such file")
-            }
-            guard !isDirectory.boolValue else { throw UserFacingError(message: "\(path): is a directory") }
-            data = FileManager.default.contents(atPath: path)
+    /// The rest of `stream` (folded text, read whole), with errors that name it.
+    static func read(_ stream: ReportInputStream, name: String) throws(UserFacingError) -> [UInt8] {
+        let bytes: [UInt8]
+        do { bytes = try stream.readToEnd() } catch {
+            throw UserFacingError(message: "\(name): cannot read: \(error)")
         }
-        guard let data else {
-            throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))")
+        guard !bytes.isEmpty else {
+            throw UserFacingError(message: "\(name): is empty; expected a raw capture or folded stacks")
         }
-        guard !data.isEmpty else {
-            throw UserFacingError(message: "\(path): is empty; expected a raw capture or folded stacks")
-        }
-        return Array(data)
+        return bytes
     }
 
     static func modificationTime(_ path: String) -> Date? {

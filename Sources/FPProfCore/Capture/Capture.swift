@@ -87,7 +87,30 @@ public enum Capture {
     public static func decodeSalvaging(_ bytes: [UInt8]) throws(CaptureError) -> (
         header: CaptureHeader, chunks: [ArraySlice<UInt8>], truncatedAt: Int?
     ) {
-        var c = ByteCursor(bytes[...])
+        let (header, headerEnd) = try decodeHeader(bytes[...])
+        var c = ByteCursor(bytes[headerEnd...])
+        var chunks: [ArraySlice<UInt8>] = []
+        while c.remaining > 0 {
+            let at = headerEnd + c.offset
+            guard let chunkHeader = c.take(chunkHeaderSize) else { return (header, chunks, at) }
+            let length = try recordsLength(chunkHeader, at: at)
+            guard length <= c.remaining, let data = c.take(length) else {
+                if let rest = c.take(c.remaining), !rest.isEmpty { chunks.append(rest) }
+                return (header, chunks, at)
+            }
+            _ = c.skip((8 - length % 8) % 8)
+            chunks.append(data)
+        }
+        return (header, chunks, nil)
+    }
+
+    /// The bytes before a chunk's records: u32 kind, u32 reserved, u64 length.
+    public static let chunkHeaderSize = 16
+
+    /// The magic, version and header at the start of `bytes`, and where the first chunk starts. `bytes` may hold
+    /// only a prefix of the capture: a reader that streams the file gives the first bytes it has.
+    public static func decodeHeader(_ bytes: ArraySlice<UInt8>) throws(CaptureError) -> (CaptureHeader, Int) {
+        var c = ByteCursor(bytes)
         guard let m = c.take(8), Array(m) == magic else { throw .notACapture }
         guard let version = c.u32(), let headerLength = c.u32() else { throw .truncated(at: c.offset) }
         guard version == Self.version else { throw .unsupportedVersion(version) }
@@ -104,18 +127,16 @@ public enum Capture {
         let header = CaptureHeader(
             format: format, frequency: Int(freq), stackSize: Int(stack),
             event: String(decoding: event, as: UTF8.self))
-        var chunks: [ArraySlice<UInt8>] = []
-        while c.remaining > 0 {
-            let at = c.offset
-            guard let kind = c.u32(), c.u32() != nil, let length = c.u64() else { return (header, chunks, at) }
-            guard kind == recordsChunk else { throw .corrupt("unknown chunk kind \(kind) at byte \(at)") }
-            guard length <= UInt64(c.remaining), let data = c.take(Int(length)) else {
-                if let rest = c.take(c.remaining), !rest.isEmpty { chunks.append(rest) }
-                return (header, chunks, at)
-            }
-            _ = c.skip((8 - Int(length % 8)) % 8)
-            chunks.append(data)
-        }
-        return (header, chunks, nil)
+        return (header, c.offset)
+    }
+
+    /// The length of the records that follow a chunk header (`chunkHeaderSize` bytes, found at byte `at`); the
+    /// chunk's padding to 8 bytes follows them.
+    public static func recordsLength(_ chunkHeader: ArraySlice<UInt8>, at: Int) throws(CaptureError) -> Int {
+        var c = ByteCursor(chunkHeader)
+        guard let kind = c.u32(), c.u32() != nil, let length = c.u64() else { throw .truncated(at: at) }
+        guard kind == recordsChunk else { throw .corrupt("unknown chunk kind \(kind) at byte \(at)") }
+        guard length <= UInt64(Int.max / 2) else { throw .corrupt("chunk length \(length) at byte \(at)") }
+        return Int(length)
     }
 }

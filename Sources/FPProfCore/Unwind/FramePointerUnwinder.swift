@@ -10,6 +10,11 @@ public enum EntryFrame: Hashable, Sendable {
 
 /// Walks frame records (`[BP]` = caller's BP, `[BP+8]` = return address) from the sampled registers.
 ///
+/// `complete` means the walk reached the start of the stack, and nothing else: a return address into a known root
+/// (`_start`, `clone3`, `runtime.goexit`, ...), or a frame record whose saved BP is 0 (the outermost record of a
+/// thread's stack: `_start` and glibc's `clone3` zero BP before the first call). A walk that stops anywhere else
+/// carries a marker, so a stack that merely looks short is never counted whole.
+///
 /// Loops are found by address progress, never by repeated PCs: on one stack every caller's record lies above its
 /// callee's, so each step must move BP up. A step that does not is a self-loop (`[BP] == BP`), a cycle (it comes
 /// back to a record already walked) or a bad frame. Deep recursion repeats PCs with rising BPs and so is never
@@ -101,7 +106,9 @@ public struct FramePointerUnwinder: Sendable {
             }
         }
         while true {
-            if bp == 0 { return .complete }
+            // A zero BP before any record was read is no frame pointer at all: code built without them uses BP as
+            // a general register. Only a record's saved BP of 0 marks the outermost frame of a thread's stack.
+            if bp == 0 { return .badFrame }
             if bp & 7 != 0 { return .badFrame }
             if bp < floor {
                 // A record straddling SP, only as the first one: Go calls `duffzero`/`duffcopy` with BP pointing at a
@@ -116,7 +123,6 @@ public struct FramePointerUnwinder: Sendable {
             }
             scratch.append(bp)
             guard let next = memory.word(at: bp), let ret = memory.word(at: bp &+ 8) else { return .truncated }
-            if next == 0 && ret == 0 { return .complete }
             var switching = false
             switch code.classify(ret, hint: &hint) {
             case .none:

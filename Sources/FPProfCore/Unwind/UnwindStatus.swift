@@ -1,7 +1,8 @@
 /// Why a stack walk stopped. Only `complete` means the whole stack is known; the others say which part is
 /// missing and why, and each becomes a marker frame in the outputs.
 public enum UnwindStatus: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    /// BP reached 0, an end record, or a known root frame (`_start`, `clone3`, `runtime.goexit`, ...).
+    /// The walk reached the start of the stack: a known root frame (`_start`, `clone3`, `runtime.goexit`, ...), or
+    /// a frame record whose saved BP is 0 (the outermost record of a thread's stack). Nothing else is complete.
     case complete
     /// A saved BP that points at itself (`[BP] == BP`): the Go `mcall` bug of 2023.
     case selfLoop
@@ -9,7 +10,7 @@ public enum UnwindStatus: UInt8, CaseIterable, Hashable, Sendable, CustomStringC
     case cycle
     /// The next record lies outside the memory that may be read, or the depth limit was hit.
     case truncated
-    /// BP misaligned or below SP, or a return address outside executable code.
+    /// BP zero (before any record), misaligned or below SP, or a return address outside executable code.
     case badFrame
 
     public var description: String {

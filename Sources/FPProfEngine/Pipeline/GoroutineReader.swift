@@ -3,8 +3,9 @@ import FPProfSampler
 import FPProfSymbols
 
 /// Reads the goroutine id of a live Go sample: R14 holds the running `g` in Go's ABIInternal code, and the
-/// binary's `runtime.g` layout says where `goid`, `stack` and `m` are in it. The `g` counts only when SP lies in
-/// `[g.stack.lo, g.stack.hi)` (in C code or Go assembly R14 may be any value).
+/// binary's `runtime.g` layout says where `goid`, `stack` and `m` are in it. The `g` counts when SP lies in
+/// `[g.stack.lo, g.stack.hi)`, or else when its scheduler context names it (`g.sched.g == g`): in C code or Go
+/// assembly R14 may be any value, and a busy goroutine's stack has often moved by the time it is read.
 ///
 /// A sample on a thread's g0 (goid 0: runtime code under `systemstack`, `mcall`, `morestack`) works for the
 /// goroutine whose frames the walk reached past the switch: the first frame pointer outside g0's stack lies on
@@ -46,8 +47,13 @@ final class GoroutineReader {
             layout = symbolizer.goRuntimeLayout(for: module)
             layouts[module] = layout
         }
-        guard let layout, let running = read(pid, g: g, layout, fallBackToSeen: true), running.holds(sp) else {
-            return nil
+        guard let layout, let running = read(pid, g: g, layout, fallBackToSeen: true) else { return nil }
+        guard running.holds(sp) else {
+            // The goroutine's stack moved since the sample (the GC shrinks stacks, growth copies them: a busy
+            // server's goroutines move every few collections), or SP is on g0 under a cgo or vdso call that left
+            // R14 alone. The `g` still counts when it is one.
+            guard running.id > 0, pointsAtItself(pid, g: g, layout) else { return nil }
+            return running.id
         }
         if running.id > 0 { return running.id }
         guard running.id == 0, let crossing = framePointers.first(where: { !running.holds($0) }) else { return nil }
@@ -60,6 +66,12 @@ final class GoroutineReader {
             let fresh = read(pid, g: candidate, layout), fresh.holds(crossing), fresh.id > 0
         else { return nil }
         return fresh.id
+    }
+
+    /// Whether the pointer `g` is a goroutine's `g`, running or not: its scheduler context names it
+    /// (`g.sched.g == g`). A pointer that is no `g` (R14 in code that uses it for something else) fails this.
+    private func pointsAtItself(_ pid: ProcessID, g: UInt64, _ layout: GoRuntimeLayout) -> Bool {
+        Self.read(pid, g, [layout.schedG])?[0] == g
     }
 
     /// The fields of the `g` at `g`, remembered per process; with `fallBackToSeen`, the remembered ones when the

@@ -86,7 +86,14 @@ final class LoadedModule {
         }
         if let dwarf = openDwarf(file), let answer = dwarf.answer(at: address) {
             if !answer.frames.isEmpty {
-                return settings.inlineFrames ? answer.frames : [answer.frames[0]]
+                var frames = settings.inlineFrames ? answer.frames : [answer.frames[0]]
+                // The public name of the real function where DWARF has an internal alias of it.
+                if let index = file.symbols.index(containing: address),
+                    let name = file.symbols.publicName(for: frames[0].function, at: index)
+                {
+                    frames[0].function = name
+                }
+                return frames
             }
             location = (answer.file, answer.line)
         }

@@ -32,9 +32,13 @@ public struct ElfFile: Sendable {
             }
             let segments = try handle.loadSegments()
             var codeSymbols = handle.codeSymbols()
+            var hasFullSymbolTable = handle.hasFullSymbolTable
             if let buildID, let debug = DebugFiles.handle(for: buildID) {
                 codeSymbols += debug.codeSymbols(debugFile: true)
+                hasFullSymbolTable = hasFullSymbolTable || debug.hasFullSymbolTable
             }
+            // A stripped Go binary: its function table names what `.symtab` would have.
+            if !hasFullSymbolTable { codeSymbols += handle.goFunctionSymbols() }
             let symbols = SymbolTable(symbols: codeSymbols)
             self.path = path
             self.buildID = buildID

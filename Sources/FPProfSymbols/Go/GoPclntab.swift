@@ -11,7 +11,7 @@ struct GoPclntab: Sendable {
     private let bytes: [UInt8]
     private let pointerSize: Int
     private let quantum: UInt64
-    private let functionCount: Int
+    let functionCount: Int
     private let textStart: UInt64
     private let nameTable: Int
     private let unitTable: Int
@@ -61,6 +61,17 @@ struct GoPclntab: Sendable {
         var end: UInt64
         /// Offset of the `_func` record in `bytes`.
         var record: Int
+    }
+
+    /// The `index`th function of the table (in address order), nil past the end or when its record is damaged.
+    func function(atIndex index: Int) -> Function? {
+        guard index >= 0, index < functionCount, let entry = u32(functionTable + index * 8),
+            let next = u32(functionTable + index * 8 + 8), next >= entry,
+            let offset = u32(functionTable + index * 8 + 4)
+        else { return nil }
+        let record = functionTable + Int(offset)
+        guard record + recordSize <= bytes.count else { return nil }
+        return Function(entry: textStart + UInt64(entry), end: textStart + UInt64(next), record: record)
     }
 
     /// The function whose code holds link-time address `address`.

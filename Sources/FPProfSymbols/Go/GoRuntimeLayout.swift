@@ -15,8 +15,13 @@ public struct GoRuntimeLayout: Hashable, Sendable {
     public var mG0: Int
     public var mGsignal: Int
     public var mCurg: Int
+    /// `g.sched.g`: the scheduler's saved context of a goroutine names the goroutine itself (set when it is made,
+    /// kept for life), so a pointer that is a `g` points at itself there, running or not.
+    public var schedG: Int
 
-    public init(goid: Int, stackLo: Int, stackHi: Int, m: Int, mG0: Int, mGsignal: Int, mCurg: Int) {
+    public init(
+        goid: Int, stackLo: Int, stackHi: Int, m: Int, mG0: Int, mGsignal: Int, mCurg: Int, schedG: Int = 72
+    ) {
         self.goid = goid
         self.stackLo = stackLo
         self.stackHi = stackHi
@@ -24,12 +29,13 @@ public struct GoRuntimeLayout: Hashable, Sendable {
         self.mG0 = mG0
         self.mGsignal = mGsignal
         self.mCurg = mCurg
+        self.schedG = schedG
     }
 
     /// Go 1.19 on amd64 (`runtime/runtime2.go`), checked against the DWARF of a Debian Go 1.19.8 build: for Go
     /// binaries without DWARF (`-ldflags=-w`, stripped).
     public static let go119amd64 = GoRuntimeLayout(
-        goid: 152, stackLo: 0, stackHi: 8, m: 48, mG0: 0, mGsignal: 80, mCurg: 192)
+        goid: 152, stackLo: 0, stackHi: 8, m: 48, mG0: 0, mGsignal: 80, mCurg: 192, schedG: 72)
 
     /// The layout from the DWARF types `runtime.g` and `runtime.m` of the file at `path`: nil when the file has no
     /// DWARF or lacks one of the types or fields.
@@ -52,7 +58,7 @@ public struct GoRuntimeLayout: Hashable, Sendable {
                 if dwarf_tag(&child) == structureType, let cName = dwarf_diename(&child) {
                     let name = String(cString: cName)
                     if name == "runtime.g" && g == nil {
-                        g = memberOffsets(of: &child, named: ["goid", "stack", "m"])
+                        g = memberOffsets(of: &child, named: ["goid", "stack", "m", "sched"])
                     } else if name == "runtime.m" && m == nil {
                         m = memberOffsets(of: &child, named: ["g0", "gsignal", "curg"])
                     }
@@ -62,12 +68,13 @@ public struct GoRuntimeLayout: Hashable, Sendable {
                 more = dwarf_siblingof(&current, &child) == 0
             }
         }
-        guard let g, let goid = g["goid"], let stack = g["stack"], let gm = g["m"], let m, let g0 = m["g0"],
-            let gsignal = m["gsignal"], let curg = m["curg"]
+        guard let g, let goid = g["goid"], let stack = g["stack"], let gm = g["m"], let sched = g["sched"], let m,
+            let g0 = m["g0"], let gsignal = m["gsignal"], let curg = m["curg"]
         else { return nil }
-        // `runtime.stack` is `struct { lo, hi uintptr }`.
+        // `runtime.stack` is `struct { lo, hi uintptr }`; `runtime.gobuf` starts `sp, pc, g`.
         return GoRuntimeLayout(
-            goid: goid, stackLo: stack, stackHi: stack + 8, m: gm, mG0: g0, mGsignal: gsignal, mCurg: curg)
+            goid: goid, stackLo: stack, stackHi: stack + 8, m: gm, mG0: g0, mGsignal: gsignal, mCurg: curg,
+            schedG: sched + 16)
     }
 
     private static let structureType: Int32 = 0x13

@@ -20,6 +20,10 @@ struct SymbolTable: Sendable {
     private let rootNames: [Bool]
     /// Per name: whether it runs its callee on another stack (see `StackSwitchFrames`).
     private let switchNames: [Bool]
+    /// The names that lost to the preferred one for the same sized range (`__GI___libc_read`, `__libc_read` and
+    /// `__read` beside `read`), with that range: DWARF names a function by one of them, the reader expects the
+    /// public one (see `publicName(for:at:)`). One entry per alias: bounded by the file's symbols.
+    private let aliases: [String: Range<UInt64>]
 
     var count: Int { ranges.count }
     /// Approximate bytes held, for the symbol memory budget.
@@ -49,9 +53,15 @@ struct SymbolTable: Sendable {
             return preferred(a, b)
         }
         var kept: [Candidate] = []
-        for candidate in sized where kept.last.map({ $0.start != candidate.start || $0.end != candidate.end }) ?? true {
+        var aliases: [String: Range<UInt64>] = [:]
+        for candidate in sized {
+            if let last = kept.last, last.start == candidate.start, last.end == candidate.end {
+                if candidate.name != last.name { aliases[names[Int(candidate.name)]] = last.start..<last.end }
+                continue
+            }
             kept.append(candidate)
         }
+        self.aliases = aliases
         let sizedRanges = RangeIndex(kept.map { $0.start..<$0.end })
 
         // Unsized symbols: one per address, none inside a sized range, each reaching to the next symbol.
@@ -75,13 +85,22 @@ struct SymbolTable: Sendable {
         self.names = names
         rootNames = names.map(RootFrames.isRoot)
         switchNames = names.map(StackSwitchFrames.isSwitch)
-        byteCount = kept.count * 28 + names.reduce(0) { $0 + $1.utf8.count + 17 }
+        byteCount = kept.count * 28 + names.reduce(0) { $0 + $1.utf8.count + 17 } + aliases.count * 48
     }
 
     /// The entry covering `address`, as an index for `name(of:)` and `isRoot(_:)`.
     func index(containing address: UInt64) -> Int? { ranges.index(containing: address) }
 
     func name(of index: Int) -> String { names[Int(nameIndexes[index])] }
+
+    /// The preferred name of entry `index` when `name` is another name of exactly that function (an alias of
+    /// its range, as glibc's internal `__GI___libc_read` is of `read`); nil when `name` is the preferred one or
+    /// names something else. perf and `nm` readers see the public name; DWARF often holds an internal one.
+    func publicName(for name: String, at index: Int) -> String? {
+        guard let range = aliases[name], range == self.range(of: index) else { return nil }
+        let preferred = self.name(of: index)
+        return preferred == name ? nil : preferred
+    }
 
     func isRoot(_ index: Int) -> Bool { rootNames[Int(nameIndexes[index])] }
 
@@ -151,11 +170,13 @@ struct SymbolTable: Sendable {
     }
 
     /// Which of several names for one range a reader expects, smaller first: a function over an untyped label,
-    /// global over weak over local (the public name of an alias set), fewer leading underscores (`malloc` over
-    /// `__libc_malloc`). Equal ranks fall back to alphabetical order, so the answer never depends on table order.
+    /// the default version over a compatibility one, global over weak over local (the public name of an alias
+    /// set), fewer leading underscores (`malloc` over `__libc_malloc`). Equal ranks fall back to alphabetical order, so the answer never depends on table order.
     private static func rank(_ symbol: CodeSymbol, name: String) -> UInt32 {
         let kind: UInt32 = symbol.kind == .function ? 0 : 1
+        // `cfree@GLIBC_2.2.5` (one `@`): a version kept only for old binaries, not the name to show (`free`).
+        let compatibility: UInt32 = symbol.name.contains("@") && !symbol.name.contains("@@") ? 1 : 0
         let underscores = UInt32(min(SymbolName.leadingUnderscores(name), 0xff))
-        return kind << 16 | UInt32(symbol.binding.rawValue) << 8 | underscores
+        return kind << 17 | compatibility << 16 | UInt32(symbol.binding.rawValue) << 8 | underscores
     }
 }
