@@ -25,6 +25,7 @@ struct FPCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try OutputPath.checkNotEmpty(folded, option: "--folded")
             if let folded { try AtomicFile.checkWritable(folded) }
             let recording = try await Recording.run(
                 target: target.target, configuration: sampling.configuration(for: target.target),
@@ -34,7 +35,7 @@ struct FPCheckCommand: AsyncParsableCommand {
                 symbolizer: ElfSymbolizer(options: symbols.symbolizerOptions), modules: profile.modules)
             let report = FPCheckReport(
                 profile: profile, event: recording.event, frequency: sampling.frequency)
-            FileHandle.standardOutput.write(Data(report.text(namer: &namer).utf8))
+            try StandardOutput.write(Array(report.text(namer: &namer).utf8))
             if let folded {
                 let text = FoldedWriter().render(FrameRecordReport.flaggedOnly(profile), namer: &namer)
                 try AtomicFile.write(Data(text.utf8), to: folded)

@@ -44,6 +44,8 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try OutputPath.checkNotEmpty(output, option: "--output")
+            try OutputPath.checkNotEmpty(raw, option: "--raw")
             try rendering.check(output: output)
             if let output { try AtomicFile.checkWritable(output) }
             let rawFile = try raw.map { path throws(UserFacingError) in try StreamingFile(path: path) }

@@ -49,6 +49,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         do {
+            try OutputPath.checkNotEmpty(output, option: "--output")
             try rendering.check(output: output)
             if let output { try AtomicFile.checkWritable(output) }
             let bytes = try ReportInput.read(input)
@@ -82,25 +83,35 @@ struct Rendered {
 
 /// Reading the input file, with errors that name it.
 enum ReportInput {
+    /// Reads the whole input through one descriptor, whatever it is: a regular file, standard input, a pipe
+    /// (`/dev/stdin`, `<(cmd)`, a FIFO the user named). Only a directory is refused, after `fstat` of the opened
+    /// descriptor. (`FileManager.contents(atPath:)` trusts a size that pipes report as 0, and failed with
+    /// "cannot read: Success".)
     static func read(_ path: String) throws(UserFacingError) -> [UInt8] {
-        let data: Data?
-        if path == "-" {
-            data = try? FileHandle.standardInput.readToEnd() ?? Data()
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw UserFacingError(message: "\(path): no such file")
+        let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw UserFacingError(message: "\(path): \(String(cString: strerror(errno)).lowercased())")
+        }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw UserFacingError(message: "\(path): is a directory")
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else {
+                throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))")
             }
-            guard !isDirectory.boolValue else { throw UserFacingError(message: "\(path): is a directory") }
-            data = FileManager.default.contents(atPath: path)
+            if n == 0 { break }
+            bytes += chunk[..<n]
         }
-        guard let data else {
-            throw UserFacingError(message: "\(path): cannot read: \(String(cString: strerror(errno)))")
-        }
-        guard !data.isEmpty else {
+        guard !bytes.isEmpty else {
             throw UserFacingError(message: "\(path): is empty; expected a raw capture or folded stacks")
         }
-        return Array(data)
+        return bytes
     }
 
     static func modificationTime(_ path: String) -> Date? {
