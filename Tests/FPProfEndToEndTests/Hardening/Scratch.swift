@@ -50,5 +50,10 @@ struct Scratch {
     }
 }
 
+/// glibc's `makedev` (a macro, which Swift does not import): the device number of MAJOR:MINOR.
+func deviceNumber(_ major: UInt64, _ minor: UInt64) -> dev_t {
+    dev_t(((major & 0xffff_f000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffff_ff00) << 12) | (minor & 0xff))
+}
+
 /// Quotes a word for /bin/sh.
 func shellQuoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
