@@ -47,6 +47,11 @@ struct RecordCommand: AsyncParsableCommand {
             try OutputPath.checkNotEmpty(output, option: "--output")
             try OutputPath.checkNotEmpty(raw, option: "--raw")
             try rendering.check(output: output)
+            if let output, let raw, AtomicFile.sameFile(output, raw) {
+                throw UserFacingError(
+                    message: "--raw and --output name the same file (\(raw)): one would overwrite the other",
+                    exitCode: FPProfExit.usage)
+            }
             if let output { try AtomicFile.checkWritable(output) }
             let rawFile = try raw.map { path throws(UserFacingError) in try StreamingFile(path: path) }
             let recording: Recording

@@ -22,6 +22,9 @@ struct Recording {
         raw: StreamingFile?, rendering: RenderOptions = RenderOptions(), symbols: SymbolSettings = SymbolSettings(),
         perGoroutine: Bool = false
     ) async throws -> Recording {
+        if case .pid(let pid) = target {
+            try PtraceAccess.check(pid: pid.rawValue)
+        }
         let symbolizer = ElfSymbolizer(options: symbols.options)
         let kernelSymbols = try symbols.kernelSymbols()
         var configuration = configuration
@@ -41,7 +44,7 @@ struct Recording {
             stop.set(.signal)
             session.stop()
         }
-        defer { signals.cancel() }
+        defer { signals.finish() }
         let timer: Task<Void, Never>? = duration.map { seconds in
             Task {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
@@ -116,25 +119,41 @@ final class StopRequest: Sendable {
     var reason: Reason? { state.withLock { $0 } }
 }
 
-/// Turns SIGINT and SIGTERM into a graceful stop: the samples taken so far are still written.
+/// Turns SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) into a graceful stop: the samples taken so
+/// far are still written. Once the recording has ended (`finish()`), another of them ends fpprof at once, removing
+/// the temporary files of writes in progress (`PendingFiles`), so a stuck final write never needs SIGKILL and leaves
+/// no partial file; the sources stay installed until the process exits.
 final class StopSignals: Sendable {
-    // Invariant: the sources are created and resumed in init and only cancelled afterwards; DispatchSource is
-    // thread-safe for cancel().
+    static let handled = [SIGINT, SIGTERM, SIGHUP]
+    // Invariant: the sources are created and resumed in init and never released (a recording runs once per
+    // process); DispatchSource is thread-safe.
     nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
+    private let finished = Atomic<Bool>(false)
 
     init(onSignal: @escaping @Sendable () -> Void) {
         var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
+        for sig in Self.handled {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
             sources.append(source)
         }
         self.sources = sources
+        for (sig, source) in zip(Self.handled, sources) {
+            source.setEventHandler { [self] in
+                if self.finished.load(ordering: .acquiring) {
+                    PendingFiles.removeAll()
+                    _exit(128 + sig)
+                }
+                onSignal()
+            }
+            source.resume()
+        }
+        Self.keep.withLock { $0.append(self) }
     }
 
-    func cancel() {
-        for s in sources { s.cancel() }
-    }
+    /// Kept for the life of the process: the sources must outlive the recording to handle the second signal.
+    private static let keep = Mutex<[StopSignals]>([])
+
+    /// The recording is over: the next signal exits at once.
+    func finish() { finished.store(true, ordering: .releasing) }
 }

@@ -36,19 +36,19 @@ enum TargetFileOpener {
     /// An `O_PATH` descriptor of `path`: inside a process's root when the path goes through `/proc/PID/root/`.
     private static func openLocation(_ path: String) throws(ElfReadError.Reason) -> Int32 {
         if let (root, inside) = splitProcessRoot(path) {
-            let rootDescriptor = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)
+            let rootDescriptor = open(root, openPathOnly | O_DIRECTORY | O_CLOEXEC)
             guard rootDescriptor >= 0 else { throw .cannotOpen(errno: errno) }
             defer { close(rootDescriptor) }
             // RESOLVE_IN_ROOT (0x10) | RESOLVE_NO_MAGICLINKS (0x02), from linux/openat2.h.
-            var descriptor = celfutils_openat2(rootDescriptor, inside, O_PATH | O_CLOEXEC, 0x10 | 0x02)
+            var descriptor = celfutils_openat2(rootDescriptor, inside, openPathOnly | O_CLOEXEC, 0x10 | 0x02)
             if descriptor < 0 && errno == ENOSYS {
                 // A kernel before 5.6: at least the last component may not be a link.
-                descriptor = openat(rootDescriptor, inside, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+                descriptor = openat(rootDescriptor, inside, openPathOnly | O_NOFOLLOW | O_CLOEXEC)
             }
             guard descriptor >= 0 else { throw .cannotOpen(errno: errno) }
             return descriptor
         }
-        let descriptor = open(path, O_PATH | O_CLOEXEC)
+        let descriptor = open(path, openPathOnly | O_CLOEXEC)
         guard descriptor >= 0 else { throw .cannotOpen(errno: errno) }
         return descriptor
     }
@@ -66,7 +66,7 @@ enum TargetFileOpener {
 }
 
 /// `O_PATH` from `<fcntl.h>` (x86-64 and arm64 value), which Glibc's module does not export without _GNU_SOURCE.
-private let O_PATH: Int32 = 0o10000000
+private let openPathOnly: Int32 = 0o10000000
 
 extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
