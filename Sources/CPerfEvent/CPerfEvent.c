@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -71,10 +73,84 @@ static void cperf_close_range(unsigned first, unsigned last) {
     if (first <= last) (void)syscall(SYS_close_range, first, last, 0u);
 }
 
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process: forked from a libdispatch
+// worker, which ends after some idle time, the child would get SIGTERM in the middle of a recording. So children
+// are forked by one launcher thread that lives as long as fpprof (one thread, started on the first launch), and a
+// killed fpprof takes its children with it.
+struct cperf_spawn_request {
+    const char *path;
+    char *const *argv;
+    int gate_fd, err_fd, nice_value;
+    pid_t pid;
+    int error;
+    int done;
+};
+
+static pthread_mutex_t cperf_launcher_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cperf_launcher_wake = PTHREAD_COND_INITIALIZER;
+static struct cperf_spawn_request *cperf_launcher_request;
+static int cperf_launcher_state; // 0 not started, 1 running, -1 could not start
+
+static pid_t cperf_fork_held(const struct cperf_spawn_request *r);
+
+static void *cperf_launcher_main(void *unused) {
+    (void)unused;
+    // No signal handler ever runs on this thread; the child resets its mask before exec.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_mutex_lock(&cperf_launcher_lock);
+    for (;;) {
+        while (cperf_launcher_request == NULL || cperf_launcher_request->done)
+            pthread_cond_wait(&cperf_launcher_wake, &cperf_launcher_lock);
+        struct cperf_spawn_request *r = cperf_launcher_request;
+        r->pid = cperf_fork_held(r);
+        r->error = errno;
+        r->done = 1;
+        pthread_cond_broadcast(&cperf_launcher_wake);
+    }
+    return NULL;
+}
+
 pid_t cperf_spawn_held(const char *path, char *const argv[], int gate_fd, int err_fd, int nice_value) {
+    struct cperf_spawn_request r = {path, argv, gate_fd, err_fd, nice_value, -1, 0, 0};
+    pthread_mutex_lock(&cperf_launcher_lock);
+    if (cperf_launcher_state == 0) {
+        pthread_t thread;
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attributes, 64 * 1024);
+        cperf_launcher_state = pthread_create(&thread, &attributes, cperf_launcher_main, NULL) == 0 ? 1 : -1;
+        pthread_attr_destroy(&attributes);
+    }
+    if (cperf_launcher_state < 0) {
+        pthread_mutex_unlock(&cperf_launcher_lock);
+        errno = EAGAIN;
+        return -1;
+    }
+    while (cperf_launcher_request != NULL) pthread_cond_wait(&cperf_launcher_wake, &cperf_launcher_lock);
+    cperf_launcher_request = &r;
+    pthread_cond_broadcast(&cperf_launcher_wake);
+    while (!r.done) pthread_cond_wait(&cperf_launcher_wake, &cperf_launcher_lock);
+    cperf_launcher_request = NULL;
+    pthread_cond_broadcast(&cperf_launcher_wake);
+    pthread_mutex_unlock(&cperf_launcher_lock);
+    errno = r.error;
+    return r.pid;
+}
+
+static pid_t cperf_fork_held(const struct cperf_spawn_request *r) {
+    const char *path = r->path;
+    char *const *argv = r->argv;
+    int gate_fd = r->gate_fd, err_fd = r->err_fd, nice_value = r->nice_value;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0) return pid;
-    // Child: only async-signal-safe calls from here on.
+    // Child: only async-signal-safe calls from here on. SIGTERM when fpprof dies, even by SIGKILL; if it died
+    // before the call, the parent is already someone else.
+    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     unsigned lo = (unsigned)(gate_fd < err_fd ? gate_fd : err_fd);
     unsigned hi = (unsigned)(gate_fd < err_fd ? err_fd : gate_fd);
     cperf_close_range(3, lo - 1);

@@ -64,6 +64,8 @@ public enum CaptureReplay {
             result.warnings.append(
                 "\(stats.decodeErrors) records of \(name) could not be decoded; the capture is damaged")
             result.partial = true
+        } else if stats.samples == 0 {
+            result.warnings.append("\(name) holds no samples: the recording ended before the first was taken")
         }
 
         var metadata = ProfileMetadata(event: header.event, frequency: header.frequency)

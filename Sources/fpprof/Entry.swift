@@ -1,8 +1,9 @@
 import FPProfCommands
 
-/// The executable only hands the command line to the command tree.
+/// The executable makes sure descriptors 0-2 are taken, then hands the command line to the command tree.
 @main enum Entry {
     static func main() async {
+        StandardStreams.reserve()
         await FPProfCommand.main()
     }
 }

@@ -53,7 +53,21 @@ import Testing
         }
     }
 
-    @Test func invalidUTF8IsNotText() {
-        #expect(throws: FoldedInputError.self) { try FoldedParser.parse([0x66, 0xff, 0xfe, 0x20, 0x31]) }
+    /// perf's and FlameGraph's scripts pass bytes that are not UTF-8 through; so does the parser, marking them.
+    @Test func invalidUTF8IsRepairedWithAWarning() throws {
+        var warnings: [String] = []
+        let p = try FoldedParser.parse(
+            Array("ok;fine 2\n".utf8) + [0x66, 0xff, 0xfe, 0x20, 0x31, 0x0a], warnings: &warnings)
+        #expect(Set(p.foldedText().split(separator: "\n")) == ["ok;fine 2", "f\u{FFFD}\u{FFFD} 1"])
+        #expect(warnings == ["1 lines are not valid UTF-8; their bad bytes are shown as U+FFFD"])
+    }
+
+    /// Counts whose sum passes `Int.max` are held at it (the writers add them up), with a warning.
+    @Test func countsSaturateAtIntMax() throws {
+        var warnings: [String] = []
+        let p = try FoldedParser.parse("a;b \(Int.max)\nc;d 1\ne;f 5\n", warnings: &warnings)
+        #expect(p.totalSamples == Int.max)
+        #expect(p.stacks.map(\.samples) == [Int.max])
+        #expect(warnings.count == 1 && warnings[0].contains("add up past"))
     }
 }

@@ -26,10 +26,12 @@ struct FPCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try OutputPath.checkNotEmpty(folded, option: "--folded")
             if let folded { try AtomicFile.checkWritable(folded) }
             let settings = EngineSettings(
                 sampler: sampling.configuration(for: target.target), symbols: symbols.settings)
             // No format is rendered: the report and the flagged stacks are named with the engine's own symbolizer.
+            if case .pid(let pid) = target.target { try PtraceAccess.check(pid: pid.rawValue) }
             let recording = try await LiveRecording.run(
                 target: target.target, settings: settings, duration: target.duration, raw: nil, formats: [])
             let profile = recording.window.profile
@@ -43,7 +45,7 @@ struct FPCheckCommand: AsyncParsableCommand {
                 }
                 return (text, flagged)
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try StandardOutput.write(Array(text.utf8))
             if let folded, let flagged { try AtomicFile.write(Data(flagged.utf8), to: folded) }
             if FrameRecordReport.hasLoops(profile) { throw FPProfExit.unhealthy }
         } catch let e as UserFacingError {

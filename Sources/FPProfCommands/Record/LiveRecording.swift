@@ -4,6 +4,7 @@ import FPProfOutput
 import FPProfSampler
 import Foundation
 import Logging
+import Synchronization
 
 /// A recording as the CLI runs it: one engine, stopped by `--duration` or SIGINT/SIGTERM, a status line on a
 /// terminal while it samples, and one window for the whole run at the end.
@@ -17,7 +18,7 @@ struct LiveRecording {
     ) async throws(EngineError) -> LiveRecording {
         let engine = try ProfilingEngine(target: target, settings: settings, raw: raw, logger: CLILogger.logger)
         let signals = StopSignals { engine.stop() }
-        defer { signals.cancel() }
+        defer { signals.finish() }
         let timer: Task<Void, Never>? = duration.map { seconds in
             Task {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
@@ -67,25 +68,41 @@ enum CLILogger {
     }()
 }
 
-/// Turns SIGINT and SIGTERM into a graceful stop: the samples taken so far are still written.
+/// Turns SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) into a graceful stop: the samples taken so
+/// far are still written. Once the recording has ended (`finish()`), another of them ends fpprof at once, removing
+/// the temporary files of writes in progress (`PendingFiles`), so a stuck final write never needs SIGKILL and leaves
+/// no partial file; the sources stay installed until the process exits.
 final class StopSignals: Sendable {
-    // Invariant: the sources are created and resumed in init and only cancelled afterwards; DispatchSource is
-    // thread-safe for cancel().
+    static let handled = [SIGINT, SIGTERM, SIGHUP]
+    // Invariant: the sources are created and resumed in init and never released (a recording runs once per
+    // process); DispatchSource is thread-safe.
     nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
+    private let finished = Atomic<Bool>(false)
 
     init(onSignal: @escaping @Sendable () -> Void) {
         var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
+        for sig in Self.handled {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
             sources.append(source)
         }
         self.sources = sources
+        for (sig, source) in zip(Self.handled, sources) {
+            source.setEventHandler { [self] in
+                if self.finished.load(ordering: .acquiring) {
+                    PendingFiles.removeAll()
+                    _exit(128 + sig)
+                }
+                onSignal()
+            }
+            source.resume()
+        }
+        Self.keep.withLock { $0.append(self) }
     }
 
-    func cancel() {
-        for s in sources { s.cancel() }
-    }
+    /// Kept for the life of the process: the sources must outlive the recording to handle the second signal.
+    private static let keep = Mutex<[StopSignals]>([])
+
+    /// The recording is over: the next signal exits at once.
+    func finish() { finished.store(true, ordering: .releasing) }
 }

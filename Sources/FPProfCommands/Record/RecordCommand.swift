@@ -45,7 +45,14 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try OutputPath.checkNotEmpty(output, option: "--output")
+            try OutputPath.checkNotEmpty(raw, option: "--raw")
             try rendering.check(output: output)
+            if let output, let raw, AtomicFile.sameFile(output, raw) {
+                throw UserFacingError(
+                    message: "--raw and --output name the same file (\(raw)): one would overwrite the other",
+                    exitCode: FPProfExit.usage)
+            }
             if let output { try AtomicFile.checkWritable(output) }
             let rawFile = try raw.map { path throws(EngineError) in try StreamingFile(path: path) }
             let options = rendering.renderOptions(output: output)
@@ -53,6 +60,7 @@ struct RecordCommand: AsyncParsableCommand {
                 sampler: sampling.configuration(for: target.target),
                 perThread: perThread || options.format.needsThreadKeys, perGoroutine: perGoroutine,
                 symbols: symbols.settings)
+            if case .pid(let pid) = target.target { try PtraceAccess.check(pid: pid.rawValue) }
             let recording: LiveRecording
             do {
                 recording = try await LiveRecording.run(

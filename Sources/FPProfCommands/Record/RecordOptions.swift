@@ -88,9 +88,20 @@ struct TargetOptions: ParsableArguments {
         command.first == "--" ? Array(command.dropFirst()) : command
     }
 
+    /// The longest `--duration` taken: about 31 years, far past any recording, and small enough that its
+    /// milliseconds fit an `Int` (`inf` or 1e300 would trap when the timer converts them).
+    static let maximumDuration: Double = 1e9
+
     func validate() throws {
         // The passthrough argument swallows a help flag given before `--`.
         if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest() }
+        // Options end at `--` or at the first operand, as in `perf record`: what the passthrough argument
+        // captured starts with an option only when ArgumentParser did not know it. Run as the command, a
+        // misspelt `--frequncy` would fail as "command not found" and hide the typo.
+        if let first = command.first, first != "--", first.hasPrefix("-"), first != "-" {
+            throw ValidationError(
+                "unknown option '\(first)'; options go before the command, which follows -- (see --help)")
+        }
         if pid != nil && !launchCommand.isEmpty {
             throw ValidationError("give either --pid or a command after --, not both")
         }
@@ -99,6 +110,11 @@ struct TargetOptions: ParsableArguments {
         }
         if let d = duration, !(d > 0) {
             throw ValidationError("--duration must be a positive number of seconds")
+        }
+        if let d = duration, !(d <= Self.maximumDuration) {
+            throw ValidationError(
+                "--duration must be at most \(Int(Self.maximumDuration)) seconds; leave it out to record until "
+                    + "the target exits or Ctrl-C")
         }
         if let p = pid, p <= 0 {
             throw ValidationError("--pid must be a positive process id")

@@ -42,13 +42,23 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// Checks of a path option made before any work, so that a mistake costs no recording.
+enum OutputPath {
+    /// `-o ""` (an unset shell variable) names no file: a usage error, not a failure after minutes of recording.
+    static func checkNotEmpty(_ path: String?, option: String) throws(UserFacingError) {
+        if path?.isEmpty == true {
+            throw UserFacingError(message: "\(option) needs a file name (it was empty)", exitCode: FPProfExit.usage)
+        }
+    }
+}
+
 /// Writes a rendered profile where the user asked: atomically to `-o`, else to stdout.
 enum ProfileOutput {
     static func write(_ bytes: [UInt8], to output: String?) throws(EngineError) {
         if let output {
             try AtomicFile.write(Data(bytes), to: output)
         } else {
-            FileHandle.standardOutput.write(Data(bytes))
+            do { try StandardOutput.write(bytes) } catch { throw EngineError(.output, error.message) }
         }
     }
 }

@@ -50,7 +50,13 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         do {
+            try OutputPath.checkNotEmpty(output, option: "--output")
             try rendering.check(output: output)
+            if let output, input != "-", AtomicFile.sameFile(input, output) {
+                throw UserFacingError(
+                    message: "the input and --output name the same file (\(output)): the output would destroy it",
+                    exitCode: FPProfExit.usage)
+            }
             if let output { try AtomicFile.checkWritable(output) }
             let stream = try ReportInputStream(path: input)
             let options = rendering.renderOptions(output: output)

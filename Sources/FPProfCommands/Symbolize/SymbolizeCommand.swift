@@ -71,6 +71,8 @@ struct SymbolizeCommand: ParsableCommand {
             StandardError.write("fpprof: cannot read \(exe)\n")
             throw FPProfExit.failure
         }
+        // The symbolizer turns an unreadable file into ?? answers; the help promises exit 2 and a reason for it.
+        let damage = ElfFile.damage(path: path)
         var malformed = 0
         var parsed: [UInt64?] = []
         let collect = { (token: Substring) in
@@ -98,16 +100,23 @@ struct SymbolizeCommand: ParsableCommand {
             }
         }
         var output = SymbolizeOutput()
-        for (address, frames) in zip(parsed, results) {
-            guard let address, let frames else { continue }
-            output.append(address: address, frames: frames)
+        do {
+            for (address, frames) in zip(parsed, results) {
+                guard let address, let frames else { continue }
+                try output.append(address: address, frames: frames)
+            }
+            try output.flush()
+        } catch {
+            StandardError.write("fpprof: \(error.message)\n")
+            throw FPProfExit.failure
         }
-        output.flush()
         if stats { Self.reportStats(symbolizer: symbolizer, module: module, addresses: parsed, cold: cold) }
         for warning in symbolizer.warnings { StandardError.write("fpprof: \(warning)\n") }
+        // The symbolizer already named a file it could not open at all; a truncated one it reads in silence.
+        if let damage, symbolizer.warnings.isEmpty { StandardError.write("fpprof: \(damage)\n") }
         // Malformed addresses, or a file that could not be read (or whose DWARF is damaged): some answers are
         // missing or poorer than they should be.
-        if malformed > 0 || !symbolizer.warnings.isEmpty { throw FPProfExit.partial }
+        if malformed > 0 || damage != nil || !symbolizer.warnings.isEmpty { throw FPProfExit.partial }
     }
 
     /// Times a second (warm) pass through the normalized API, the one a profile uses, and prints both rates.
@@ -148,7 +157,7 @@ struct SymbolizeCommand: ParsableCommand {
 struct SymbolizeOutput {
     private var buffer = ""
 
-    mutating func append(address: UInt64, frames: [SymbolFrame]) {
+    mutating func append(address: UInt64, frames: [SymbolFrame]) throws(UserFacingError) {
         let hex = String(address, radix: 16)
         buffer += "0x" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex + "\n"
         if frames.isEmpty {
@@ -163,11 +172,11 @@ struct SymbolizeOutput {
                 buffer += "??:0\n"
             }
         }
-        if buffer.utf8.count >= 1 << 16 { flush() }
+        if buffer.utf8.count >= 1 << 16 { try flush() }
     }
 
-    mutating func flush() {
-        FileHandle.standardOutput.write(Data(buffer.utf8))
+    mutating func flush() throws(UserFacingError) {
+        try StandardOutput.write(Array(buffer.utf8))
         buffer = ""
     }
 }

@@ -17,30 +17,71 @@ public enum FoldedParser {
         uniqueKeysWithValues: UnwindStatus.allCases.compactMap { s in s.marker.map { ($0, s) } })
 
     /// Parses UTF-8 bytes. Blank lines and `#` comments are skipped; any other line that is not `frames COUNT`
-    /// stops the parse with its line number: a garbage file must not pass for an empty profile.
+    /// stops the parse with its line number: a garbage file must not pass for an empty profile. A NUL byte marks a
+    /// binary file. Bytes that are not UTF-8 (a Latin-1 symbol name, a cut multibyte character) do not cost the
+    /// file, as they do not in perf's and FlameGraph's scripts: each is shown as U+FFFD and one warning says how
+    /// many lines had them.
     public static func parse(_ bytes: [UInt8]) throws(FoldedInputError) -> NamedProfile {
-        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
-            throw FoldedInputError(line: 0, reason: "not folded stack text (not UTF-8 text)")
+        var warnings: [String] = []
+        return try parse(bytes, warnings: &warnings)
+    }
+
+    /// As `parse(_:)`, adding what the user should know about the input (repaired text, saturated counts).
+    public static func parse(_ bytes: [UInt8], warnings: inout [String]) throws(FoldedInputError) -> NamedProfile {
+        guard !bytes.contains(0) else {
+            throw FoldedInputError(line: 0, reason: "not folded stack text (it holds NUL bytes: a binary file?)")
         }
-        return try parse(text)
+        if let text = String(validating: bytes, as: UTF8.self) { return try parse(text, warnings: &warnings) }
+        var repairedLines = 0
+        var text = ""
+        text.reserveCapacity(bytes.count)
+        for (index, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { text += "\n" }
+            if let valid = String(validating: line, as: UTF8.self) {
+                text += valid
+            } else {
+                repairedLines += 1
+                text += String(decoding: line, as: UTF8.self)
+            }
+        }
+        warnings.append("\(repairedLines) lines are not valid UTF-8; their bad bytes are shown as U+FFFD")
+        return try parse(text, warnings: &warnings)
     }
 
     public static func parse(_ text: String) throws(FoldedInputError) -> NamedProfile {
+        var warnings: [String] = []
+        return try parse(text, warnings: &warnings)
+    }
+
+    /// Counts are kept so that their sum fits an `Int`: every writer adds them up (the flamegraph's root holds the
+    /// total), and `a 9223372036854775807` followed by `b 1` would trap there. A count that would pass the bound
+    /// is cut to what is left of it, and a warning says so.
+    public static func parse(_ text: String, warnings: inout [String]) throws(FoldedInputError) -> NamedProfile {
         var builder = Builder()
         var number = 0
+        var total = 0
+        var saturated = false
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
             let line = raw.last == "\r" ? raw.dropLast() : raw
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) || line.first == "#" { continue }
             guard let space = line.lastIndex(where: { $0 == " " || $0 == "\t" }),
-                let count = Int(line[line.index(after: space)...]), count >= 0
+                var count = Int(line[line.index(after: space)...]), count >= 0
             else {
                 throw FoldedInputError(
                     line: number, reason: "not folded stack text: expected `frame;frame;...;leaf COUNT`")
             }
             let frames = line[..<space].split(separator: ";")
             guard !frames.isEmpty else { throw FoldedInputError(line: number, reason: "a stack without frames") }
+            if count > Int.max - total {
+                count = Int.max - total
+                saturated = true
+            }
+            total += count
             if count > 0 { builder.add(frames, count: count) }
+        }
+        if saturated {
+            warnings.append("the sample counts add up past \(Int.max); the total is held at that and later counts cut")
         }
         return builder.profile
     }

@@ -175,7 +175,8 @@ public enum PprofWriter {
         let parts = UnwindStatus.allCases.compactMap { status -> String? in
             let n = counts[status, default: 0]
             guard n > 0 || status == .complete else { return nil }
-            let tenths = (n * 1000 + total / 2) / total
+            // In floating point: `n * 1000` passes Int.max for the counts folded input may hold (up to Int.max).
+            let tenths = Int((Double(n) * 1000 / Double(total)).rounded())
             return "\(status) \(n) (\(tenths / 10).\(tenths % 10)%)"
         }
         return "unwind: " + parts.joined(separator: ", ")

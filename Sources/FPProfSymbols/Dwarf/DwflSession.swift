@@ -27,8 +27,15 @@ final class DwflSession {
             callbacks.deallocate()
             return nil
         }
+        // libdwfl would open the path itself, blocking on a FIFO and following any link: it gets a descriptor
+        // `TargetFileOpener` checked instead, which it owns from here (and closes with the Dwfl).
+        guard let (descriptor, _) = try? TargetFileOpener.openRegular(path) else {
+            dwfl_end(dwfl)
+            callbacks.deallocate()
+            return nil
+        }
         dwfl_report_begin(dwfl)
-        let module = dwfl_report_offline(dwfl, path, path, -1)
+        let module = dwfl_report_offline(dwfl, path, path, descriptor)
         dwfl_report_end(dwfl, nil, nil)
         guard let module else {
             dwfl_end(dwfl)

@@ -27,21 +27,12 @@ struct ElfHandle: ~Copyable {
     /// Each section whose header could be read, in file order: read once, for the symbol and note readers.
     let sections: [ElfSection]
 
-    /// Opens `path` read-only and checks that it is an ELF object libelf can read the header of.
+    /// Opens `path` read-only, if it is a regular file, and checks that it is an ELF object libelf can read the
+    /// header of.
     init(path: String) throws(ElfReadError.Reason) {
         guard libelfReady else { throw .corrupt("elf_version: \(libelfMessage())") }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .cannotOpen(errno: errno) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw .cannotOpen(errno: code)
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            close(descriptor)
-            throw .notRegularFile
-        }
+        // A FIFO, device or planted link never reaches libelf (nor blocks the open): see `TargetFileOpener`.
+        let (descriptor, status) = try TargetFileOpener.openRegular(path)
         guard let elf = elf_begin(descriptor, ELF_C_READ_MMAP, nil) else {
             let message = "elf_begin: " + libelfMessage()
             close(descriptor)

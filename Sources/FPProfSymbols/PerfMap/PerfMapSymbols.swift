@@ -56,14 +56,28 @@ public struct PerfMapSymbols: Sendable {
 
     /// Reads `path`; nil when it cannot be read.
     public init?(path: String) {
-        guard let text = Self.readFile(path) else { return nil }
+        self.init(path: path, owners: nil)
+    }
+
+    /// Reads `path` if it is a regular file owned by one of `owners` (any owner when nil).
+    init?(path: String, owners: Set<uid_t>?) {
+        guard let text = Self.readFile(path, owners: owners) else { return nil }
         self.init(text: text)
     }
 
     /// The map the process `pid` wrote, `/tmp/perf-PID.map`; nil when there is none. For a process in another
     /// mount namespace, pass `root` (`/proc/PID/root`).
     public static func forProcess(_ pid: ProcessID, root: String = "") -> PerfMapSymbols? {
-        PerfMapSymbols(path: "\(root)/tmp/perf-\(pid.rawValue).map")
+        PerfMapSymbols(path: "\(root)/tmp/perf-\(pid.rawValue).map", owners: owners(of: pid))
+    }
+
+    /// Who may have written `pid`'s map: root, fpprof's user, and the process's user while it lives (perf's rule,
+    /// with the target's user added, since fpprof runs as root for other users' processes). Once the process is
+    /// gone its user is unknown and any owner is taken: the map is still only read if it is a regular file.
+    static func owners(of pid: ProcessID) -> Set<uid_t>? {
+        var info = stat()
+        guard stat("/proc/\(pid.rawValue)", &info) == 0 else { return nil }
+        return [0, geteuid(), info.st_uid]
     }
 
     /// The map of a live process in its own pid namespace (a container's): a JIT names its map by the pid it sees,
@@ -73,7 +87,7 @@ public struct PerfMapSymbols: Sendable {
         guard let status = readFile("/proc/\(pid.rawValue)/status"), let inside = namespacePID(status: status),
             inside != pid.rawValue
         else { return nil }
-        return PerfMapSymbols(path: "/proc/\(pid.rawValue)/root/tmp/perf-\(inside).map")
+        return PerfMapSymbols(path: "/proc/\(pid.rawValue)/root/tmp/perf-\(inside).map", owners: owners(of: pid))
     }
 
     /// The innermost pid of a /proc/PID/status text (`NSpid:\t4242\t7` gives 7); nil without the line.
@@ -125,10 +139,13 @@ public struct PerfMapSymbols: Sendable {
         return overflow ? .max : end
     }
 
-    private static func readFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+    /// Reads a /proc file or a perf map. A map lives in a folder every user can write (/tmp), so it must be a
+    /// regular file (a FIFO planted under the name would block a blocking read forever) and, when `owners` is
+    /// given, belong to one of them, as perf asks of the maps it reads (owned by the user or root).
+    private static func readFile(_ path: String, owners: Set<uid_t>? = nil) -> String? {
+        guard let (descriptor, status) = try? TargetFileOpener.openRegular(path) else { return nil }
         defer { close(descriptor) }
+        if let owners, !owners.contains(status.st_uid) { return nil }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
