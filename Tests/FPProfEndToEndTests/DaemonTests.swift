@@ -220,6 +220,44 @@ import Testing
         #expect(!processes.contains("recursion"), "\(processes)")
     }
 
+    @Test(.enabled(if: FPProf.isRoot, "needs root to mount a tmpfs and sample"))
+    func aFullDiskSkipsWindowsAndRecovers() throws {
+        let folder = try Self.makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = folder + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mount = try FixtureCommand.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk])
+        try #require(mount.status == 0, "cannot mount a tmpfs: \(mount.stderr)")
+        defer { _ = try? FixtureCommand.run("/bin/umount", [disk]) }
+        try Self.write(
+            """
+            state_directory = "\(disk)"
+            window = "1s"
+            formats = ["svg"]
+            [[target]]
+            name = "shares"
+            comm = "shares"
+            """, to: folder + "/fpprof.toml")
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: try FixtureBuilder.path(for: .shares))
+        target.arguments = ["12"]
+        try target.run()
+        defer { kill(target.processIdentifier, SIGKILL) }
+        let daemon = try RunningDaemon(config: folder + "/fpprof.toml", folder: folder)
+        #expect(daemon.waitFor("window skipped: disk full", timeout: 20), "\(daemon.text)")
+        // Room again: the next window is written.
+        for name in try FileManager.default.contentsOfDirectory(atPath: disk + "/shares") {
+            try FileManager.default.removeItem(atPath: disk + "/shares/" + name)
+        }
+        let before = daemon.text.components(separatedBy: "window written").count
+        usleep(2_500_000)
+        let after = daemon.text.components(separatedBy: "window written").count
+        #expect(after > before, "\(daemon.text)")
+        _ = daemon.stop(SIGTERM)
+        #expect(daemon.process.terminationStatus == 0)
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: disk + "/shares").contains { $0.hasPrefix(".") }))
+    }
+
     static func cgroup2Mount() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.contains(" - cgroup2 ") {

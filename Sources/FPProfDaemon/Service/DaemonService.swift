@@ -36,6 +36,9 @@ public final class DaemonService: Service {
             throw DaemonError(TargetRunner.explain(error))
         }
         let config = state.withLock { $0.config }
+        if config.http != nil || !config.uploads.isEmpty {
+            logger.warning("[http] and [[upload]] are checked but not served yet by this version")
+        }
         var runners: [String: TargetRunner] = [:]
         for target in config.targets {
             let runner = try TargetRunner(spec: Self.spec(target, config), logger: logger, counters: counters)
