@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Edge: the perf_event_open syscall, ioctls and the ring's acquire/release accesses.
@@ -50,13 +52,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The CLI: argument parsing, terminal status and exit codes over FPProfEngine.
+        // Edge: libsystemd's sd_notify, for the daemon's readiness, reload, stop and watchdog messages.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The continuous-profiling service: configuration, target discovery, window files and retention, systemd.
+        .target(
+            name: "FPProfDaemon",
+            dependencies: [
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "CSystemd",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The CLI: argument parsing, terminal status and exit codes over FPProfEngine and FPProfDaemon.
         .target(
             name: "FPProfCommands",
             dependencies: [
-                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine",
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "FPProfDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "fpprof", dependencies: ["FPProfCommands"]),
@@ -64,6 +80,7 @@ let package = Package(
         .testTarget(name: "FPProfSymbolsTests", dependencies: ["FPProfSymbols", "FPProfCore"]),
         .testTarget(name: "FPProfSamplerTests", dependencies: ["FPProfSampler", "FPProfCore"]),
         .testTarget(name: "FPProfOutputTests", dependencies: ["FPProfOutput", "FPProfCore"]),
+        .testTarget(name: "FPProfDaemonTests", dependencies: ["FPProfDaemon", "FPProfCore"]),
         .testTarget(
             name: "FPProfEngineTests",
             dependencies: [

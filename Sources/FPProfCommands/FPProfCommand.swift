@@ -6,7 +6,9 @@ public struct FPProfCommand: AsyncParsableCommand {
         commandName: "fpprof",
         abstract: "A sampling profiler for Linux that unwinds frame pointers and never loops on a broken chain.",
         version: "0.1.0",
-        subcommands: [RecordCommand.self, ReportCommand.self, FPCheckCommand.self, SymbolizeCommand.self]
+        subcommands: [
+            RecordCommand.self, ReportCommand.self, FPCheckCommand.self, SymbolizeCommand.self, DaemonCommand.self,
+        ]
     )
 
     public init() {}

@@ -16,7 +16,7 @@ final class EventSet: @unchecked Sendable {
     let fds: [Int32]
     let rings: [MappedRing]
 
-    private init(kind: EventKind, fds: [Int32], rings: [MappedRing]) {
+    init(kind: EventKind, fds: [Int32], rings: [MappedRing]) {
         self.kind = kind
         self.fds = fds
         self.rings = rings
@@ -105,7 +105,7 @@ final class EventSet: @unchecked Sendable {
         for fd in fds { try? Sys.disable(fd) }
     }
 
-    private static func openError(_ e: Errno, attributes: PerfEventAttributes, tid: Int32, cpu: Int32) -> SamplerError {
+    static func openError(_ e: Errno, attributes: PerfEventAttributes, tid: Int32, cpu: Int32) -> SamplerError {
         let context = "perf_event_open(pid: \(tid), cpu: \(cpu))"
         switch e.rawValue {
         case EACCES, EPERM:
@@ -131,7 +131,7 @@ final class EventSet: @unchecked Sendable {
         }
     }
 
-    private static func mapError(_ e: Errno, pages: Int, cpu: Int32) -> SamplerError {
+    static func mapError(_ e: Errno, pages: Int, cpu: Int32) -> SamplerError {
         let context = "mmap(perf ring, cpu: \(cpu), \((pages + 1) * Sys.pageSize / 1024) KiB)"
         switch e.rawValue {
         case EPERM, ENOMEM:

@@ -8,6 +8,15 @@ enum InitialRecords {
     /// would report when the file can be read, their device and inode otherwise. A process that vanishes midway
     /// yields what was read before.
     static func synthesize(pid: Int32, format: RecordFormat, time: UInt64) -> [UInt8] {
+        var buildIDs = [FileKey: BuildID?]()
+        return synthesize(pid: pid, format: format, time: time, buildIDs: &buildIDs)
+    }
+
+    /// The same, with a build-id cache shared across the processes of one call (a host's processes map the same
+    /// libraries): bounded by the distinct files mapped by the processes listed.
+    static func synthesize(pid: Int32, format: RecordFormat, time: UInt64, buildIDs: inout [FileKey: BuildID?])
+        -> [UInt8]
+    {
         let encoder = RecordEncoder(format: format)
         var out = [UInt8]()
         let process = ProcessID(pid)
@@ -17,7 +26,6 @@ enum InitialRecords {
             let id = SampleID(pid: process, tid: thread, time: time, cpu: 0)
             out += encoder.encode(.comm(Comm(pid: process, tid: thread, name: name, sampleID: id)))
         }
-        var buildIDs = [FileKey: BuildID?]()
         let id = SampleID(pid: process, tid: ThreadID(pid), time: time, cpu: 0)
         for entry in (try? ProcFS.maps(of: pid)) ?? [] where entry.executable {
             var buildID: BuildID?
@@ -40,7 +48,7 @@ enum InitialRecords {
         return out
     }
 
-    private struct FileKey: Hashable {
+    struct FileKey: Hashable {
         var major: UInt32
         var minor: UInt32
         var inode: UInt64

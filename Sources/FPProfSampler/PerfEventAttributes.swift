@@ -17,6 +17,11 @@ struct PerfEventAttributes {
     var sampleRegisters = true
     var sampleStack = true
     var commExec = true
+    /// Off for per-CPU events with no pid (`all`, cgroups): they see every task of their CPU, so there is nothing to
+    /// inherit, and `perf record -a` leaves it off too.
+    var inherit = true
+    /// The pid argument is an fd of a cgroup v2 folder (`PERF_FLAG_PID_CGROUP`), for events scoped to that group.
+    var pidIsCgroup = false
 
     var attr: perf_event_attr {
         var a = perf_event_attr()
@@ -56,7 +61,7 @@ struct PerfEventAttributes {
         // parts excluded the kernel still writes the callchain field, empty.
         a.exclude_callchain_user = configuration.includeUserCallchain ? 0 : 1
         a.exclude_hv = 1
-        a.inherit = 1
+        a.inherit = inherit ? 1 : 0
         a.disabled = 1
         a.enable_on_exec = enableOnExec ? 1 : 0
         // CLOCK_MONOTONIC instead of the kernel's perf clock, so record times line up with user-space clocks
@@ -84,7 +89,7 @@ struct PerfEventAttributes {
         for (name, key) in probes {
             var variant = self
             variant[keyPath: key] = false
-            if let fd = try? Sys.perfEventOpen(variant.attr, pid: pid, cpu: cpu) {
+            if let fd = try? Sys.perfEventOpen(variant.attr, pid: pid, cpu: cpu, cgroup: pidIsCgroup) {
                 Sys.close(fd)
                 return name
             }

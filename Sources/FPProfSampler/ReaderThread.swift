@@ -36,10 +36,13 @@ enum TargetWatch: Sendable {
     case child(pid: Int32)
     /// A process we attached to: we cannot wait for it, so we watch for it to exit (gone or zombie).
     case process(pid: Int32)
+    /// Per-CPU events over the host or a cgroup: there is no one process whose exit ends them.
+    case scope(WideScope)
 
-    var pid: Int32 {
+    var pid: Int32? {
         switch self {
         case .child(let pid), .process(let pid): pid
+        case .scope: nil
         }
     }
 }
@@ -64,7 +67,7 @@ struct ReaderThread: Sendable {
 
     private func run() {
         Sys.adoptProcessNice()
-        let pidfd = try? Sys.pidfdOpen(watch.pid)
+        let pidfd = watch.pid.flatMap { try? Sys.pidfdOpen($0) }
         defer { if let pidfd { Sys.close(pidfd) } }
         var pollSet = events.rings.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         let bellIndex = pollSet.count
@@ -112,6 +115,8 @@ struct ReaderThread: Sendable {
             }
         case .process(let pid):
             return pidfdReadable ?? ProcFS.hasExited(pid)
+        case .scope:
+            return false
         }
     }
 

@@ -88,6 +88,12 @@ public enum SamplerTarget: Hashable, Sendable {
     /// A command to start; argv[0] is looked up in PATH unless it holds a slash. It runs only once `start()` is
     /// called, so its first instruction is already sampled.
     case launch([String])
+    /// Every process on the host: one event per CPU with no pid (`perf record -a`), so the file descriptors do not
+    /// grow with the host's threads.
+    case all
+    /// The processes of a cgroup v2 group and its descendants, given as the absolute path of the group's folder: one
+    /// cgroup-scoped event per CPU (`perf record -a -G`).
+    case cgroup(String)
 }
 
 extension SamplerTarget {
@@ -98,6 +104,7 @@ extension SamplerTarget {
         case .pid(let pid): "/proc/\(pid.rawValue)/exe"
         case .launch(let arguments):
             arguments.first.flatMap { TargetLauncher.resolve($0, searchPath: Sys.environment("PATH")) }
+        case .all, .cgroup: nil
         }
     }
 }

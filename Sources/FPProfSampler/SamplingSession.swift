@@ -13,7 +13,8 @@ public final class SamplingSession: Sendable {
     /// The layout of every record in the batches: what the events were opened with.
     public let format: RecordFormat
     public let eventKind: EventKind
-    /// The process sampled: the launched child, or the thread group of the pid given.
+    /// The process sampled: the launched child, or the thread group of the pid given; 0 for `.all` and `.cgroup`,
+    /// which sample whatever runs.
     public let targetPID: ProcessID
     public let configuration: SamplerConfiguration
 
@@ -66,6 +67,11 @@ public final class SamplingSession: Sendable {
             lifecycle.withLock { $0.heldChild = child }
             watch = .child(pid: child.pid)
             targetPID = ProcessID(child.pid)
+        case .all, .cgroup:
+            let scope: WideScope = if case .cgroup(let path) = target { .cgroup(path) } else { .all }
+            events = try EventSet.openPerCPU(configuration: configuration, scope: scope, cpus: cpus)
+            watch = .scope(scope)
+            targetPID = ProcessID(0)
         }
         self.control = control
         self.configuration = configuration
@@ -84,8 +90,7 @@ public final class SamplingSession: Sendable {
     /// kernel reports the exec itself (COMM with the exec flag, MMAP2 of the image, the loader and the libraries),
     /// so its batch is empty.
     public func initialRecords() -> RecordBatch {
-        guard case .process(let pid) = watch else { return RecordBatch(bytes: []) }
-        return RecordBatch(bytes: InitialRecords.synthesize(pid: pid, format: format, time: Sys.monotonicNanoseconds()))
+        currentProcessRecords(time: Sys.monotonicNanoseconds())
     }
 
     /// Starts counting: enables the events of an attached process, or lets a launched child exec (its events enable
@@ -144,6 +149,9 @@ public final class SamplingSession: Sendable {
 
     /// What the reader has seen so far.
     public var stats: SamplerStats { counter.snapshot }
+
+    /// What the reader watches, for `currentProcessRecords`.
+    var watchedScope: TargetWatch { watch }
 
     /// How a launched child ended, once the reader has reaped it; nil while it runs, and for attached processes.
     public var childExitStatus: ChildExitStatus? { control.childExit }

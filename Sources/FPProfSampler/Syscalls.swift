@@ -9,9 +9,13 @@ enum Sys {
     static let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// perf_event_open(2) with PERF_FLAG_FD_CLOEXEC, so event fds never leak into launched targets.
-    static func perfEventOpen(_ attr: perf_event_attr, pid: Int32, cpu: Int32) throws(Errno) -> Int32 {
+    /// With `cgroup`, `pid` is the fd of a cgroup v2 folder (PERF_FLAG_PID_CGROUP) and `cpu` must be one CPU.
+    static func perfEventOpen(_ attr: perf_event_attr, pid: Int32, cpu: Int32, cgroup: Bool = false) throws(Errno)
+        -> Int32
+    {
         var attr = attr
-        let fd = cperf_event_open(&attr, pid, cpu, -1, UInt(PERF_FLAG_FD_CLOEXEC))
+        let flags = UInt(PERF_FLAG_FD_CLOEXEC) | (cgroup ? UInt(PERF_FLAG_PID_CGROUP) : 0)
+        let fd = cperf_event_open(&attr, pid, cpu, -1, flags)
         guard fd >= 0 else { throw .current }
         return fd
     }

@@ -78,6 +78,16 @@ struct TargetOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Attach to this running process (all its threads).")
     var pid: Int32?
 
+    @Flag(help: "Profile every process on the host: one event per CPU, whatever the number of threads.")
+    var all = false
+
+    @Option(
+        help: """
+            Profile the processes of this cgroup v2 group and its descendants: a path under the cgroup2 mount \
+            (system.slice/caddy.service) or an absolute folder. One event per CPU, as perf record -G.
+            """)
+    var cgroup: String?
+
     @Option(help: "Stop after this many seconds (default: when the target exits, or on Ctrl-C).")
     var duration: Double?
 
@@ -102,11 +112,15 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError(
                 "unknown option '\(first)'; options go before the command, which follows -- (see --help)")
         }
-        if pid != nil && !launchCommand.isEmpty {
-            throw ValidationError("give either --pid or a command after --, not both")
+        let chosen = [pid != nil, !launchCommand.isEmpty, all, cgroup != nil].filter { $0 }.count
+        if chosen > 1 {
+            throw ValidationError("give one of --pid, --all, --cgroup or a command after --, not several")
         }
-        if pid == nil && launchCommand.isEmpty {
-            throw ValidationError("nothing to profile: give --pid PID or a command after --")
+        if chosen == 0 {
+            throw ValidationError("nothing to profile: give --pid PID, --all, --cgroup PATH or a command after --")
+        }
+        if let cgroup, CgroupV2.folder(of: cgroup) == nil {
+            throw ValidationError("--cgroup \(cgroup): no cgroup2 file system is mounted; give an absolute folder")
         }
         if let d = duration, !(d > 0) {
             throw ValidationError("--duration must be a positive number of seconds")
@@ -123,6 +137,8 @@ struct TargetOptions: ParsableArguments {
 
     var target: SamplerTarget {
         if let pid { return .pid(ProcessID(pid)) }
+        if all { return .all }
+        if let cgroup, let folder = CgroupV2.folder(of: cgroup) { return .cgroup(folder) }
         return .launch(launchCommand)
     }
 }
