@@ -156,6 +156,13 @@ public final class ElfSymbolizer: Symbolizer, RootFrameOracle, CodeKnowledge {
         cache.module(address.module).entryFrame(at: address.offset)
     }
 
+    /// `module`'s call frame information compiled into rules for the hybrid walk (`HybridUnwinder`), by file
+    /// offset: once per build-id, kept with the module's symbols and released with them under
+    /// `symbolMemoryLimit`. Nil for Go code and for files without a CFI table.
+    public func callFrameRules(for module: ModuleID) -> CallFrameRules? {
+        cache.module(module).callFrameRules
+    }
+
     /// What `StackSwitchRepair` needs: the traits of the stack switch at an address, and the caller a frameless
     /// switch hides (see `LoadedModule.hiddenCaller`). Asked only within one module (Go binaries are static).
     public var stackSwitchSymbols: StackSwitchSymbols {

@@ -63,6 +63,7 @@ public struct ProfileBuilder {
         self.code = code
         table = ProcessTable(codeRanges: { code.codeRanges(for: $0) })
         unwinder = FramePointerUnwinder(maxDepth: options.maxDepth)
+        hybrid = HybridUnwinder(maxDepth: options.maxDepth)
         key = StackKey(
             pid: ProcessID(0), tid: ThreadID(0), processName: 0, threadName: -1, status: .complete, frames: [])
         frames.reserveCapacity(256)
@@ -242,6 +243,7 @@ public struct ProfileBuilder {
         }
         // Any other record may change the table: what was remembered about the processes in it goes.
         lastMap = nil
+        lastRules = nil
         walks.removeAll()
         table.apply(record)
     }
@@ -252,6 +254,37 @@ public struct ProfileBuilder {
     /// Each thread's last walk, reused while the thread stays in the same stack (see `RepeatedWalks`); dropped with
     /// `lastMap`.
     private var walks = RepeatedWalks()
+
+    /// Each module's compiled CFI rules, by module index, for `--unwind hybrid`: nil (the default) walks by frame
+    /// pointers alone. Asked once per module; the symbolizer keeps the rules by build-id.
+    public var callFrameRules: ((ModuleID) -> CallFrameRules?)?
+    private let hybrid: HybridUnwinder
+    /// Rules by module index (`nil` inside: the module has none), and whether the module was asked yet. Grow with
+    /// the module table, which holds each module once.
+    private var rulesByModule: [CallFrameRules?] = []
+    private var rulesAsked: [Bool] = []
+    /// The rules view of the map sampled last; dropped with `lastMap`.
+    private var lastRules: (pid: ProcessID, rules: MappedCallFrameRules)?
+
+    private mutating func cfiRules(_ pid: ProcessID, _ map: ProcessMap) -> MappedCallFrameRules? {
+        guard let callFrameRules else { return nil }
+        if let last = lastRules, last.pid == pid { return last.rules }
+        for (i, m) in map.mappings.enumerated() {
+            let index = map.bounds[i].moduleIndex
+            guard index >= 0 else { continue }
+            if index >= rulesAsked.count {
+                rulesAsked += repeatElement(false, count: index + 1 - rulesAsked.count)
+                rulesByModule += repeatElement(nil, count: index + 1 - rulesByModule.count)
+            }
+            if !rulesAsked[index] {
+                rulesAsked[index] = true
+                rulesByModule[index] = callFrameRules(m.module)
+            }
+        }
+        let rules = MappedCallFrameRules(map: map, byModule: rulesByModule)
+        lastRules = (pid, rules)
+        return rules
+    }
 
     private var kernelModule: Int?
     private var lastThread = ThreadID(-1)
@@ -387,6 +420,7 @@ public struct ProfileBuilder {
         var reusedWalk = false
         var repeated = -1
         var sampledIP: UInt64 = 0
+        var usedCFI = false
         let map: ProcessMap
         if let cached = lastMap, cached.pid == pid {
             map = cached.map
@@ -411,6 +445,18 @@ public struct ProfileBuilder {
                 recovered = 1
             }
             if case .recordAtSP = entry { kernelOnly = 1 }
+            if repeated < 0, let rules = cfiRules(pid, map),
+                CallFrameCheck.needsCFI(frames, status: status, rules: rules)
+            {
+                frames.removeAll(keepingCapacity: true)
+                let outcome = hybrid.unwind(
+                    ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, rules: rules, frames: &frames,
+                    entry: entry)
+                status = outcome.status
+                usedCFI = outcome.usedCFI
+                recovered = nil
+                kernelOnly = nil
+            }
             if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
                 let m = map.index(of: ip)
             {
@@ -420,7 +466,8 @@ public struct ProfileBuilder {
             status = .truncated
         }
         // A truncated walk may be spliced with this sample's own kernel chain: its final frames are not the walk's.
-        let walkedAlone = status != .truncated
+        let walkedAlone = status != .truncated && !usedCFI
+        if usedCFI { profile.stats.samplesWithCFI += 1 }
         if status == .truncated, let chain = s.callchain {
             status = KernelChainSplice.extend(
                 &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)

@@ -86,6 +86,9 @@ public struct ProfileStats: Hashable, Sendable {
     public var lostRecords: UInt64 = 0
     public var decodeErrors = 0
     public var samplesByStatus: [UnwindStatus: Int] = [:]
+    /// Samples whose walk needed call frame information for at least one frame (`--unwind hybrid`); the rest were
+    /// walked by frame pointers alone.
+    public var samplesWithCFI = 0
     public var threads: Set<ThreadID> = []
     public var processes: Set<ProcessID> = []
     public var firstTime: UInt64?

@@ -23,6 +23,8 @@ final class LoadedModule {
     /// Entry-frame answers by file offset (see `entryFrame(at:)`).
     private var entryAnswers: [UInt64: EntryFrame] = [:]
     private var goLayout: SourceState<GoRuntimeLayout> = .unopened
+    /// The whole CFI compiled for the hybrid walk, once (see `CallFrameTable.compileRules`); dropped by `release`.
+    private var compiledRules: SourceState<CallFrameRules> = .unopened
     /// Per function start (link-time address): the targets of the direct calls in its code (see `HiddenCaller`).
     var directCallTargets: [UInt64: Set<UInt64>] = [:]
     /// When the symbolizer last used this module (its own counter), for releasing the least recently used first.
@@ -140,6 +142,15 @@ final class LoadedModule {
         return answer
     }
 
+    /// The module's CFI rules for the hybrid walk; nil for Go code (its functions keep frame records, and their
+    /// frame 0 has `entryFrame`) and for files without a CFI table.
+    var callFrameRules: CallFrameRules? {
+        compiledRules.get {
+            guard let file, openGo(file) == nil, let table = openCallFrames(file) else { return nil }
+            return table.compileRules(segments: file.segments)
+        }
+    }
+
     private func openCallFrames(_ file: ElfFile) -> CallFrameTable? {
         callFrames.get { CallFrameTable(path: file.path) }
     }
@@ -162,6 +173,7 @@ final class LoadedModule {
     /// reclaims them.
     var byteCount: Int {
         var total = answerBytes + (file?.symbols.byteCount ?? 0) + entryAnswers.count * 32
+        if case .open(let rules) = compiledRules { total += rules.byteCount }
         if case .open(let dwarf) = dwarf { total += dwarf.byteCount }
         if case .open(let go) = go { total += go.byteCount }
         return total
@@ -177,6 +189,7 @@ final class LoadedModule {
         answers.removeAll()
         answerBytes = 0
         entryAnswers.removeAll()
+        if !keepDwarf { compiledRules = .unopened }
     }
 }
 

@@ -14,8 +14,8 @@ internal import Glibc
 // Invariant: `cfi` comes from `dwarf_getcfi_elf` over `handle.elf` and is ended (in `deinit`) before the handle
 // closes the file; the `Dwarf_Frame` of each lookup is freed before the lookup returns.
 final class CallFrameTable {
-    private let handle: ElfHandle
-    private let cfi: OpaquePointer
+    let handle: ElfHandle
+    let cfi: OpaquePointer
 
     /// DWARF register numbers of x86-64's SP and BP.
     private static let stackPointer: Dwarf_Word = 7

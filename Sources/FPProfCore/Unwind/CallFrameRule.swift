@@ -1,0 +1,111 @@
+/// How to find a caller's frame from one address of x86-64 code, compiled from the call frame information
+/// (`.eh_frame`, `.debug_frame`) into the few forms compilers emit. The canonical frame address (CFA) is the
+/// caller's SP; the return address is always at `CFA - 8` (the compiler checks that the CFI says so, or gives
+/// `.unsupported`).
+public enum CallFrameRule: Hashable, Sendable {
+    /// The function keeps a frame record here: CFA = BP + 16, the caller's BP saved at `CFA - 16`. A frame-pointer
+    /// step is exactly right, and the walk keeps its loop and cycle checks.
+    case framePointer
+    /// CFA = SP + `cfa`; the caller's BP is saved at `CFA + savedBP` (nil: BP still holds it).
+    case stack(cfa: Int32, savedBP: Int32?)
+    /// CFA = BP + `cfa`, other than the plain frame record.
+    case base(cfa: Int32, savedBP: Int32?)
+    /// CFA = the word at `BP + offset`: gcc's realigning prologue (`main` with over-aligned locals).
+    case baseIndirect(offset: Int32, savedBP: Int32?)
+    /// The CFI says something these forms cannot express (another register, a longer expression): the walk ends
+    /// there with a marker rather than guessing.
+    case unsupported
+
+    /// Whether a frame-pointer step at this address would read the caller from a frame record of this function.
+    @inlinable public var keepsFrameRecord: Bool {
+        if case .framePointer = self { return true }
+        return false
+    }
+}
+
+/// One module's rules, by file offset: sorted, non-overlapping ranges, each with its rule. Compiled once per
+/// build-id by the symbolizer; read by the walk with a binary search. Ranges not covered have no rule (code the
+/// CFI does not describe: the walk tries frame pointers there).
+public struct CallFrameRules: Sendable {
+    public private(set) var starts: [UInt64] = []
+    public private(set) var ends: [UInt64] = []
+    public private(set) var rules: [CallFrameRule] = []
+    /// Whether every range keeps a frame record (a module built with frame pointers throughout): the walk may then
+    /// skip the search.
+    public private(set) var allFramed = true
+
+    public init() {}
+
+    /// `rows` must be sorted by start and not overlap; adjacent rows with the same rule are merged.
+    public init(rows: [(range: Range<UInt64>, rule: CallFrameRule)]) {
+        starts.reserveCapacity(rows.count)
+        for row in rows where !row.range.isEmpty {
+            if let last = ends.last, last == row.range.lowerBound, rules.last == row.rule {
+                ends[ends.count - 1] = row.range.upperBound
+                continue
+            }
+            if let last = ends.last, row.range.lowerBound < last { continue }
+            starts.append(row.range.lowerBound)
+            ends.append(row.range.upperBound)
+            rules.append(row.rule)
+            if !row.rule.keepsFrameRecord { allFramed = false }
+        }
+    }
+
+    public var count: Int { starts.count }
+
+    /// Approximate bytes held: for the cache's bound.
+    public var byteCount: Int { starts.count * (8 + 8 + 12) }
+
+    /// The rule covering file offset `offset`, if any.
+    @inlinable public func rule(at offset: UInt64) -> CallFrameRule? {
+        var lo = 0
+        var hi = starts.count
+        while lo < hi {
+            let mid = (lo &+ hi) >> 1
+            if ends[mid] <= offset { lo = mid &+ 1 } else { hi = mid }
+        }
+        guard lo < starts.count, starts[lo] <= offset else { return nil }
+        return rules[lo]
+    }
+}
+
+/// What the hybrid walk asks about an absolute address of the sampled process.
+public protocol CallFrameRuleMap {
+    /// The rule for the code at `address`, nil where no CFI covers it. `hint` is carried between calls of one walk.
+    func rule(at address: UInt64, hint: inout Int) -> CallFrameRule?
+}
+
+/// A process's rules: its map, and each module's compiled rules by module index (`Mapping.moduleIndex`).
+public struct MappedCallFrameRules: CallFrameRuleMap {
+    public let map: ProcessMap
+    public let byModule: [CallFrameRules?]
+
+    public init(map: ProcessMap, byModule: [CallFrameRules?]) {
+        self.map = map
+        self.byModule = byModule
+    }
+
+    @inlinable public func rule(at address: UInt64, hint: inout Int) -> CallFrameRule? {
+        let b: MappingBounds
+        if hint >= 0, hint < map.bounds.count, map.bounds[hint].contains(address) {
+            b = map.bounds[hint]
+        } else {
+            guard let found = map.index(of: address) else { return nil }
+            hint = found
+            b = map.bounds[found]
+        }
+        guard b.moduleIndex >= 0, b.moduleIndex < byModule.count, let rules = byModule[b.moduleIndex] else {
+            return nil
+        }
+        return rules.rule(at: address &- b.fileBase)
+    }
+}
+
+/// How `record` and `report` unwind (`--unwind`).
+public enum UnwindMode: String, CaseIterable, Sendable {
+    /// Frame records only: today's behaviour, for comparisons.
+    case fp
+    /// Frame records while they are sound, call frame information where the code keeps none.
+    case hybrid
+}

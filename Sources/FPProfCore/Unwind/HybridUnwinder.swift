@@ -1,0 +1,154 @@
+/// Walks a stack by frame records where the code keeps them and by call frame information (CFI rules) where it
+/// does not: code built without frame pointers (most distributions' C, C++ and Rust before 2023), where BP is a
+/// general register and a frame-pointer walk stops after two frames or, worse, skips the frames between two
+/// records silently.
+///
+/// At each frame the rule of its code decides (the sampled IP for frame 0, `return address - 1` for callers):
+/// - `.framePointer`, or no rule at all (code the CFI does not describe: JIT code, Go functions), is a
+///   frame-pointer step with every check of `FramePointerUnwinder`: BP aligned and above the callee's frame, a
+///   saved BP equal to the record's own (`selfLoop`) or to any record walked before (`cycle`), so a CFI step never
+///   hides a loop in code that keeps records;
+/// - a CFI rule computes the CFA from SP or BP (or the word at BP + n), reads the return address at `CFA - 8` and
+///   the caller's BP where the rule saved it. The CFA must progress: a rule that gives a CFA at or below SP ends
+///   the walk as `badFrame`.
+/// - `.unsupported` ends the walk `truncated`: the callers are unknown, and a marker says so.
+///
+/// A stack switch (`runtime.systemstack`, ...) lets the next frame-pointer step go down, a few times per walk, as
+/// in `FramePointerUnwinder`.
+public struct HybridUnwinder: Sendable {
+    public var maxDepth: Int
+    public var maxSwitches: Int
+
+    public init(maxDepth: Int = 2048, maxSwitches: Int = 4) {
+        self.maxDepth = maxDepth
+        self.maxSwitches = maxSwitches
+    }
+
+    /// How a walk ended, and whether any of its steps needed CFI.
+    public struct Outcome: Hashable, Sendable {
+        public var status: UnwindStatus
+        /// Frames found by a CFI step (frame 0 never counts).
+        public var cfiFrames: Int
+        public var usedCFI: Bool { cfiFrames > 0 }
+    }
+
+    /// Appends frame 0 (`ip`) and each caller's raw return address to `frames`. `entry` is used for frame 0 only
+    /// where no CFI rule covers the IP (Go code, whose entry rules come from `.gopclntab`).
+    public func unwind<Memory: StackMemory, Code: CodeMap, Rules: CallFrameRuleMap>(
+        ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code, rules: Rules, frames: inout [UInt64],
+        entry: EntryFrame = .framePointer
+    ) -> Outcome {
+        let before = frames.count
+        frames.append(ip)
+        var pc = ip
+        var sp = sp
+        var bp = bp
+        var floor = sp
+        var switches = 0
+        var switchPending = false
+        var lastRecord: UInt64? = nil
+        var records: [UInt64] = []
+        var cfiFrames = 0
+        var hint = -1
+        var ruleHint = -1
+        func outcome(_ status: UnwindStatus) -> Outcome { Outcome(status: status, cfiFrames: cfiFrames) }
+
+        switch code.classify(ip, hint: &hint) {
+        case .root: return outcome(.complete)
+        case .stackSwitch:
+            floor = 0
+            switches = 1
+            switchPending = true
+        case .code, .none: break
+        }
+        var first = true
+        while true {
+            if before &+ frames.count > maxDepth { return outcome(.truncated) }
+            var rule = rules.rule(at: first ? pc : pc &- 1, hint: &ruleHint)
+            if first, rule == nil {
+                switch entry {
+                case .framePointer: break
+                case .returnAddressAtSP(let offset):
+                    rule = .stack(cfa: Int32(truncatingIfNeeded: offset + 8), savedBP: nil)
+                case .recordAtSP(let offset): bp = sp &+ UInt64(offset)
+                }
+            }
+            first = false
+            let ret: UInt64
+            let nextSP: UInt64
+            let nextBP: UInt64
+            var viaCFI = false
+            switch rule {
+            case nil, .framePointer:
+                // A frame-pointer step: the checks of `FramePointerUnwinder`, against the last record read.
+                if bp == 0 { return outcome(.complete) }
+                if bp & 7 != 0 { return outcome(.badFrame) }
+                if let last = lastRecord {
+                    if bp == last { return outcome(.selfLoop) }
+                    if bp < last {
+                        if records.contains(bp) { return outcome(.cycle) }
+                        guard switchPending, switches < maxSwitches else { return outcome(.badFrame) }
+                        switches += 1
+                        floor = 0
+                    }
+                } else if switchPending, bp < floor {
+                    floor = 0
+                }
+                if bp < floor { return outcome(.badFrame) }
+                records.append(bp)
+                guard let saved = memory.word(at: bp), let r = memory.word(at: bp &+ 8) else {
+                    return outcome(.truncated)
+                }
+                if saved == 0 && r == 0 { return outcome(.complete) }
+                ret = r
+                nextSP = bp &+ 16
+                nextBP = saved
+                lastRecord = bp
+            case .unsupported:
+                return outcome(.truncated)
+            case .stack(let c, let saved), .base(let c, let saved), .baseIndirect(let c, let saved):
+                let cfa: UInt64
+                switch rule {
+                case .stack: cfa = sp &+ UInt64(bitPattern: Int64(c))
+                case .base: cfa = bp &+ UInt64(bitPattern: Int64(c))
+                default:
+                    guard let word = memory.word(at: bp &+ UInt64(bitPattern: Int64(c))) else {
+                        return outcome(.truncated)
+                    }
+                    cfa = word
+                }
+                // The CFA is the caller's SP: it must lie above this frame's SP, whatever stack it is on.
+                guard cfa > sp, cfa & 7 == 0 else { return outcome(.badFrame) }
+                guard let r = memory.word(at: cfa &- 8) else { return outcome(.truncated) }
+                if let saved {
+                    guard let word = memory.word(at: cfa &+ UInt64(bitPattern: Int64(saved))) else {
+                        return outcome(.truncated)
+                    }
+                    nextBP = word
+                } else {
+                    nextBP = bp
+                }
+                ret = r
+                nextSP = cfa
+                viaCFI = true
+            }
+            switchPending = false
+            switch code.classify(ret, hint: &hint) {
+            case .none: return outcome(.badFrame)
+            case .root:
+                frames.append(ret)
+                if viaCFI { cfiFrames += 1 }
+                return outcome(.complete)
+            case .stackSwitch: switchPending = true
+            case .code: break
+            }
+            if before &+ frames.count >= maxDepth { return outcome(.truncated) }
+            frames.append(ret)
+            if viaCFI { cfiFrames += 1 }
+            pc = ret
+            sp = nextSP
+            bp = nextBP
+            if floor != 0 { floor = max(floor, sp) }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+internal import CElfutils
+internal import FPProfCore
+internal import Glibc
+
+/// Compiles a module's whole CFI, once, into `CallFrameRules` for the hybrid walk: every row libdw's CFI reader
+/// gives (`dwarf_cfi_addrframe` over each FDE, row by row through the ranges `dwarf_frame_info` reports), turned
+/// into the few forms x86-64 compilers emit. libdw stays the reader of the CFI; here only its answers are sorted.
+///
+/// FDE starts come from `.eh_frame_hdr`'s binary-search table (the linker writes it for every `.eh_frame`); a file
+/// without one gives no rules, and the walk keeps frame pointers in it.
+extension CallFrameTable {
+    /// DWARF operations libdw hands back for the forms compiled here.
+    private enum Op {
+        static let deref: UInt8 = 0x06
+        static let consts: UInt8 = 0x11
+        static let plus: UInt8 = 0x22
+        static let plusUconst: UInt8 = 0x23
+        static let breg6: UInt8 = 0x76
+        static let breg7: UInt8 = 0x77
+        static let bregx: UInt8 = 0x92
+        static let callFrameCFA: UInt8 = 0x9c
+        static let stackValue: UInt8 = 0x9f
+    }
+    /// DWARF register numbers: BP, SP, and the return-address column of x86-64.
+    private static let bpRegister: Int32 = 6
+    private static let spRegister: UInt64 = 7
+    private static let returnColumn: Int32 = 16
+    /// A range longer than this is not one function's: a corrupt FDE.
+    private static let longestRow: UInt64 = 1 << 24
+
+    /// The rules of every instruction the CFI covers, by file offset through `segments`; nil when the file has no
+    /// `.eh_frame_hdr` table to find the FDEs by.
+    func compileRules(segments: LoadSegments) -> CallFrameRules? {
+        guard let starts = fdeStarts() else { return nil }
+        var rows: [(range: Range<UInt64>, rule: CallFrameRule)] = []
+        rows.reserveCapacity(starts.count * 4)
+        for (i, start) in starts.enumerated() {
+            let limit = i + 1 < starts.count ? starts[i + 1] : UInt64.max
+            var address = start
+            while address < limit {
+                var frame: OpaquePointer? = nil
+                guard dwarf_cfi_addrframe(cfi, address, &frame) == 0, let frame else { break }
+                defer { free(UnsafeMutableRawPointer(frame)) }
+                var low: Dwarf_Addr = 0
+                var high: Dwarf_Addr = 0
+                var signal = false
+                guard dwarf_frame_info(frame, &low, &high, &signal) >= 0, high > address,
+                    high - address <= Self.longestRow
+                else { break }
+                let end = min(high, limit)
+                let rule = signal ? CallFrameRule.unsupported : Self.rule(of: frame)
+                if let range = segments.fileOffsets(forVirtualRange: address..<end) {
+                    rows.append((range, rule))
+                }
+                address = end
+            }
+        }
+        rows.sort { $0.range.lowerBound < $1.range.lowerBound }
+        return CallFrameRules(rows: rows)
+    }
+
+    /// The rule of one CFI row.
+    private static func rule(of frame: OpaquePointer) -> CallFrameRule {
+        var ops: UnsafeMutablePointer<Dwarf_Op>? = nil
+        var count = 0
+        guard dwarf_frame_cfa(frame, &ops, &count) == 0, let ops, count > 0 else { return .unsupported }
+        // The return address must be saved at CFA - 8, as the ABI has it.
+        guard savedOffset(frame, register: returnColumn) == .at(-8) else { return .unsupported }
+        let bp = savedOffset(frame, register: bpRegister)
+        if count == 1, ops[0].atom == Op.bregx {
+            let offset = Int64(bitPattern: ops[0].number2)
+            guard let cfa = Int32(exactly: offset) else { return .unsupported }
+            switch (ops[0].number, bp) {
+            case (spRegister, .unchanged): return .stack(cfa: cfa, savedBP: nil)
+            case (spRegister, .at(let k)): return .stack(cfa: cfa, savedBP: k)
+            case (UInt64(bpRegister), .at(-16)) where cfa == 16: return .framePointer
+            case (UInt64(bpRegister), .unchanged): return .base(cfa: cfa, savedBP: nil)
+            case (UInt64(bpRegister), .at(let k)): return .base(cfa: cfa, savedBP: k)
+            default: return .unsupported
+            }
+        }
+        // gcc's realigning prologue: CFA = [BP - 8], and BP saved at [BP]: it pushed a copy of the return address
+        // and then made a plain frame record, so a frame-pointer step is exact.
+        if count == 2, ops[0].atom == Op.breg6, ops[1].atom == Op.deref {
+            if bp == .atBP { return .framePointer }
+            guard let offset = Int32(exactly: Int64(bitPattern: ops[0].number)) else { return .unsupported }
+            switch bp {
+            case .unchanged: return .baseIndirect(offset: offset, savedBP: nil)
+            case .at(let k): return .baseIndirect(offset: offset, savedBP: k)
+            default: return .unsupported
+            }
+        }
+        return .unsupported
+    }
+
+    private enum Saved: Equatable {
+        case unchanged
+        /// At CFA + k.
+        case at(Int32)
+        /// At the address BP holds.
+        case atBP
+        case other
+    }
+
+    /// Where the caller's value of `register` is, per libdw's description of it.
+    private static func savedOffset(_ frame: OpaquePointer, register: Int32) -> Saved {
+        var memory = (Dwarf_Op(), Dwarf_Op(), Dwarf_Op())
+        var ops: UnsafeMutablePointer<Dwarf_Op>? = nil
+        var count = 0
+        return withUnsafeMutablePointer(to: &memory) { tuple in
+            tuple.withMemoryRebound(to: Dwarf_Op.self, capacity: 3) { mem -> Saved in
+                guard dwarf_frame_register(frame, register, mem, &ops, &count) == 0 else { return .other }
+                // No operations: "same value" (ops nil) or "undefined"; either way the register was not saved.
+                guard count > 0, let ops else { return .unchanged }
+                if count == 1, ops[0].atom == Op.breg6, ops[0].number == 0 { return .atBP }
+                guard ops[0].atom == Op.callFrameCFA else { return .other }
+                var offset: Int64
+                switch count {
+                case 1: offset = 0
+                case 2 where ops[1].atom == Op.plusUconst: offset = Int64(bitPattern: ops[1].number)
+                case 3 where ops[1].atom == Op.consts && ops[2].atom == Op.plus:
+                    offset = Int64(bitPattern: ops[1].number)
+                default: return .other
+                }
+                guard let k = Int32(exactly: offset) else { return .other }
+                return .at(k)
+            }
+        }
+    }
+
+    /// The link-time starts of every FDE, ascending, from `.eh_frame_hdr`'s table; nil when the section is missing
+    /// or encoded otherwise than linkers write it (`datarel|sdata4` pairs).
+    func fdeStarts() -> [UInt64]? {
+        guard let section = handle.section(named: ".eh_frame_hdr"), let bytes = handle.bytes(of: section),
+            bytes.count >= 4, bytes[0] == 1, bytes[3] == 0x3b
+        else { return nil }
+        func size(_ encoding: UInt8) -> Int? {
+            switch encoding & 0x0f {
+            case 0x03, 0x0b: 4
+            case 0x04, 0x0c: 8
+            default: nil
+            }
+        }
+        guard let pointerSize = size(bytes[1]), let countSize = size(bytes[2]) else { return nil }
+        func word(at offset: Int, size: Int) -> UInt64? {
+            guard offset >= 0, offset + size <= bytes.count else { return nil }
+            var value: UInt64 = 0
+            for i in 0..<size { value |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+            return value
+        }
+        let countAt = 4 + pointerSize
+        guard let count = word(at: countAt, size: countSize), count < 1 << 24 else { return nil }
+        let tableAt = countAt + countSize
+        let base = section.header.sh_addr
+        var starts: [UInt64] = []
+        starts.reserveCapacity(Int(count))
+        for i in 0..<Int(count) {
+            guard let raw = word(at: tableAt + i * 8, size: 4) else { return nil }
+            let relative = Int64(Int32(truncatingIfNeeded: raw))
+            starts.append(base &+ UInt64(bitPattern: relative))
+        }
+        starts.sort()
+        return starts
+    }
+}

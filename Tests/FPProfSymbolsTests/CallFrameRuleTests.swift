@@ -1,0 +1,72 @@
+import FPProfCore
+import FPProfSymbols
+import Foundation
+import Testing
+
+/// `ElfSymbolizer.callFrameRules(for:)`: a module's whole CFI compiled into rules, checked at instructions whose
+/// frame state the disassembly shows, and over Debian's liblzma, built without frame pointers.
+@Suite(.enabled(if: Tools.available("gcc") && Tools.available("objdump"), "needs gcc and objdump"))
+struct CallFrameRuleTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    /// gcc -O2 with frame pointers: frameless_leaf's rows are CFA = rsp + 8 (BP untouched); frameless_caller's
+    /// body, after `mov %rsp,%rbp`, keeps a frame record. Built without them, no row of either keeps a record.
+    @Test func rowsOfOneFile() throws {
+        let directory = try Fixtures.scratchDirectory("cfi-rules")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for framePointers in [true, false] {
+            let path = directory + "/frameless-\(framePointers)"
+            try Tools.run(
+                "gcc",
+                [
+                    "-O2", "-g", framePointers ? "-fno-omit-frame-pointer" : "-fomit-frame-pointer",
+                    "-fno-optimize-sibling-calls", "-o", path,
+                    Self.fixtures.appendingPathComponent("c/frameless.c").path,
+                ])
+            let reference = try ReferenceElf(path: path)
+            let rules = try #require(ElfSymbolizer().callFrameRules(for: ModuleID(path: path)))
+            func rule(_ address: UInt64) throws -> CallFrameRule? {
+                rules.rule(at: try #require(reference.fileOffset(of: address)))
+            }
+            let leaf = try #require(reference.symbol(named: "frameless_leaf"))
+            #expect(try rule(leaf.address) == .stack(cfa: 8, savedBP: nil))
+            let caller = try #require(reference.symbol(named: "frameless_caller"))
+            let last = caller.address + (caller.size ?? 1) - 1
+            if framePointers {
+                #expect(try rule(caller.address) == .stack(cfa: 8, savedBP: nil))
+                #expect(try rule(caller.address + 1) == .stack(cfa: 16, savedBP: -16))
+                let body = try (caller.address...last).map { try rule($0) }
+                #expect(body.contains(.framePointer))
+                #expect(!rules.allFramed)
+            } else {
+                #expect(try rule(caller.address) == .stack(cfa: 8, savedBP: nil))
+                #expect(try rule(last) != .framePointer)
+            }
+            #expect(!rules.rules.contains(.unsupported) || rules.rules.filter { $0 == .unsupported }.count < 4)
+        }
+    }
+
+    /// Debian builds liblzma without frame pointers: nearly all of its code has SP-based rules. The PLT's CFA is
+    /// an expression of the IP (it depends on the entry's half), unsupported: about 1 % of the bytes.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/x86_64-linux-gnu/liblzma.so.5"), "needs liblzma"))
+    func liblzmaKeepsNoFrameRecords() throws {
+        let rules = try #require(
+            ElfSymbolizer().callFrameRules(for: ModuleID(path: "/lib/x86_64-linux-gnu/liblzma.so.5")))
+        #expect(rules.count > 500)
+        var bytes: [String: UInt64] = [:]
+        for i in 0..<rules.count {
+            let kind: String
+            switch rules.rules[i] {
+            case .framePointer: kind = "fp"
+            case .stack: kind = "sp"
+            case .unsupported: kind = "unsupported"
+            default: kind = "bp"
+            }
+            bytes[kind, default: 0] += rules.ends[i] - rules.starts[i]
+        }
+        let total = bytes.values.reduce(0, +)
+        #expect(Double(bytes["sp", default: 0]) / Double(total) > 0.9, "\(bytes)")
+        #expect(Double(bytes["unsupported", default: 0]) / Double(total) < 0.02, "\(bytes)")
+    }
+}
