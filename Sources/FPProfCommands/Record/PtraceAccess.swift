@@ -17,7 +17,7 @@ enum PtraceAccess {
             if n >= 0 { return }
         }
         guard code == EACCES || code == EPERM else {
-            if code == ENOENT || code == ESRCH { throw UserFacingError(message: "no process with pid \(pid)") }
+            if code == ENOENT || code == ESRCH { throw UserFacingError(message: "no such process: \(pid)") }
             throw UserFacingError(message: "cannot read \(path): \(String(cString: strerror(code)))")
         }
         throw UserFacingError(message: explanation(pid: pid))
@@ -36,6 +36,26 @@ enum PtraceAccess {
         if let scope, scope != "0" {
             text += "; Yama ptrace_scope is \(scope) (/proc/sys/kernel/yama/ptrace_scope)"
         }
-        return text + ". Run as root or as the target's user, or grant fpprof CAP_SYS_PTRACE"
+        text += ". Run as root or as the target's user, or grant fpprof CAP_SYS_PTRACE"
+        if let paranoid = perfRefusal() { text += "; " + paranoid }
+        return text
+    }
+
+    /// Without CAP_PERFMON (or CAP_SYS_ADMIN) and with `kernel.perf_event_paranoid` above 1, perf_event_open
+    /// refuses this user too: said beside the ptrace reason, so that one run names both rights that are missing.
+    static func perfRefusal() -> String? {
+        guard
+            let paranoid = (try? String(contentsOfFile: "/proc/sys/kernel/perf_event_paranoid", encoding: .utf8))
+                .flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }), paranoid > 1
+        else { return nil }
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let effective =
+            status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+            .flatMap { UInt64($0.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+        let perfmon: UInt64 = 1 << 38
+        let sysAdmin: UInt64 = 1 << 21
+        guard effective & (perfmon | sysAdmin) == 0 else { return nil }
+        return "sampling is refused as well (perf_event_open: permission denied, kernel.perf_event_paranoid is "
+            + "\(paranoid)); run as root or grant CAP_PERFMON"
     }
 }
