@@ -33,11 +33,13 @@ let package = Package(
         // Pure Swift: records, decoding, unwinding, aggregation, folded output.
         .target(name: "FPProfCore"),
         .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils", "CDemangle"]),
-        // Writers people open: pprof (swift-protobuf, generated code committed), SVG flamegraph, speedscope.
+        // Edge: Debian's zlib, which writes the gzip of pprof files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Writers people open: pprof (swift-protobuf, generated code committed; gzip by zlib), SVG flamegraph, speedscope.
         .target(
             name: "FPProfOutput",
             dependencies: [
-                "FPProfCore",
+                "FPProfCore", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The schema the committed profile.pb.swift was generated from, kept for regeneration.

@@ -27,7 +27,9 @@ public enum PprofWriter {
         do { bytes = try message.serializedBytes() } catch {
             throw PprofEncodingError(description: "cannot encode the pprof profile: \(error)")
         }
-        return Gzip.compress(bytes)
+        do { return try Gzip.compress(bytes) } catch {
+            throw PprofEncodingError(description: "cannot encode the pprof profile: \(error)")
+        }
     }
 
     static func message(_ profile: NamedProfile) -> Perftools_Profiles_Profile {
