@@ -36,19 +36,6 @@ void cperf_store_tail(struct perf_event_mmap_page *page, uint64_t tail) {
     __atomic_store_n(&page->data_tail, tail, __ATOMIC_RELEASE);
 }
 
-pid_t cperf_spawn_gated(const char *file, char *const argv[], int gate_fd, int err_fd) {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    // Child: only async-signal-safe calls from here on.
-    char byte;
-    while (read(gate_fd, &byte, 1) < 0 && errno == EINTR) {}
-    close(gate_fd);
-    execvp(file, argv);
-    int e = errno;
-    (void)!write(err_fd, &e, sizeof e);
-    _exit(127);
-}
-
 // The kernel's own struct sigaction (x86-64 and arm64 layout): glibc's sigaction() refuses its internal signals
 // (32 and 33), which a parent may have ignored, and an ignored signal stays ignored across execve.
 struct cperf_kernel_sigaction {

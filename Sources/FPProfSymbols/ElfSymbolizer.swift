@@ -12,7 +12,7 @@ public import FPProfCore
 /// falls back to the symbol table, also with one warning.
 ///
 /// Not thread-safe, like the libdw handles it holds: one owner asks all questions.
-public final class ElfSymbolizer: Symbolizer, RootFrameOracle, CodeKnowledge {
+public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
     /// How the symbolizer finds files, what it answers and how much it remembers.
     public struct Options: Sendable {
         /// Prepended to every module path, like `perf --symfs`, instead of trying the path as is and then through

@@ -31,12 +31,7 @@ uint64_t cperf_load_head(const struct perf_event_mmap_page *page);
 /// Release store of the ring's data_tail (our read position), after the records are consumed.
 void cperf_store_tail(struct perf_event_mmap_page *page, uint64_t tail);
 
-/// fork(2), then in the child: wait until a byte (or EOF) arrives on gate_fd, then execvp(file, argv).
-/// When exec fails the child writes errno to err_fd (close-on-exec) and exits 127.
-/// Returns the child's pid, or -1 with errno set.
-pid_t cperf_spawn_gated(const char *file, char *const argv[], int gate_fd, int err_fd);
-
-/// Like cperf_spawn_gated, for a target that must not run a single instruction of its own before its events exist
+/// fork(2) and exec, for a target that must not run a single instruction of its own before its events exist
 /// and must not keep the parent's descriptors: the child
 /// - closes every descriptor but 0, 1, 2, gate_fd and err_fd (so another session's pipe ends cannot leak into it
 ///   and hold that session's gate or error pipe open);

@@ -78,9 +78,3 @@ public struct SymbolFrame: Hashable, Sendable {
 public protocol Symbolizer {
     mutating func frames(for address: NormalizedAddress) -> [SymbolFrame]
 }
-
-/// Whether a module's address maps to code that ends a stack (`_start`, `clone`, `runtime.goexit`, ...). Kept
-/// separate from naming so the unwinder can ask it without paying for full symbolization.
-public protocol RootFrameOracle {
-    mutating func isRoot(_ address: NormalizedAddress) -> Bool
-}
