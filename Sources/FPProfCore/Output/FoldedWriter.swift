@@ -31,7 +31,7 @@ public struct FoldedWriter {
             if let marker = key.status.marker { parts.append(marker) }
             for packed in key.frames.reversed() {
                 for f in namer.frames(for: packed) {
-                    parts.append(Self.clean(f.function) + (f.isKernel ? "_[k]" : f.isInlined ? "_[i]" : ""))
+                    parts.append(Self.frame(f.function, kernel: f.isKernel, inlined: f.isInlined))
                 }
             }
             counts[parts.joined(separator: ";"), default: 0] += weight.samples
@@ -58,6 +58,13 @@ public struct FoldedWriter {
             out += "\n"
         }
         return out
+    }
+
+    /// A frame as the format writes it, by FlameGraph's convention: a kernel frame ends in `_[k]`, an inlined one
+    /// in `_[i]`; one suffix at most (kernel names come from kallsyms and are never inlined, and a reader strips
+    /// one suffix). Both writers of folded text use it, so reading and writing folded text round-trips.
+    public static func frame(_ name: String, kernel: Bool, inlined: Bool) -> String {
+        clean(name) + (kernel ? "_[k]" : inlined ? "_[i]" : "")
     }
 
     /// Frame names may not contain the separators of the format.
