@@ -22,8 +22,36 @@ struct FixtureNameTests {
                 for: NormalizedAddress(module: ModuleID(path: reference.path), offset: FileOffset(offset)))
             #expect(frames.count <= 1)
             #expect(frames.allSatisfy { !$0.isInlined && $0.file == nil && $0.line == nil })
-            return frames.first?.function
+            // Code no symbol covers is named by the start of its function (`module+0xSTART`, from the CFI): for
+            // the symbol-table questions here that is "no name", as the reference tools' `??`.
+            let unnamed = ModuleID(path: reference.path).shortName + "+0x"
+            return frames.first.map(\.function).flatMap { $0.hasPrefix(unnamed) ? nil : $0 }
         }
+    }
+
+    @Test("stripped code is named by the start of its function, the same name for every byte of it")
+    func strippedCodeByFunctionStart() throws {
+        let unstripped = try ReferenceElf(path: try path("pie"))
+        let strippedPath = try path("stripped pie")
+        let stripped = try ReferenceElf(path: strippedPath)
+        let module = ModuleID(path: strippedPath)
+        let symbolizer = ElfSymbolizer()
+        var seen: [String: String] = [:]
+        for name in ["main", "fx_static_leaf", "fx_exported_one", "fx_exported_two"] {
+            let symbol = try #require(unstripped.symbol(named: name))
+            let size = try #require(symbol.size)
+            let start = try #require(stripped.fileOffset(of: symbol.address))
+            let expected = "\(module.shortName)+0x\(String(start, radix: 16))"
+            for address in symbol.address..<symbol.address + size {
+                let offset = try #require(stripped.fileOffset(of: address))
+                let frames = symbolizer.frames(for: NormalizedAddress(module: module, offset: FileOffset(offset)))
+                #expect(frames.map(\.function) == [expected], "\(name) at 0x\(String(address, radix: 16))")
+            }
+            // One name per function: totals per function are those of the unstripped file.
+            #expect(seen[expected] == nil, "\(name) and \(seen[expected] ?? "") share \(expected)")
+            seen[expected] = name
+        }
+        #expect(symbolizer.warnings.isEmpty)
     }
 
     @Test(

@@ -6,7 +6,8 @@ internal import FPProfCore
 ///
 /// Sources, in order, for an address: DWARF (the function, its inline chain, file and line), then Go's
 /// `.gopclntab` (names and lines of Go binaries built without DWARF), then the ELF symbol table (with DWARF's line
-/// if the line table covers the address). An address none of them covers gets no frames: `module+0xOFFSET`.
+/// if the line table covers the address), then the CFI's function starts (`module+0xFUNCSTART`). An address none of
+/// them covers gets no frames: `module+0xOFFSET`.
 final class LoadedModule {
     let module: ModuleID
     /// Nil when no candidate path gave a readable ELF file; every lookup then answers "no symbol".
@@ -23,6 +24,10 @@ final class LoadedModule {
     /// Entry-frame answers by file offset (see `entryFrame(at:)`).
     private var entryAnswers: [UInt64: EntryFrame] = [:]
     private var goLayout: SourceState<GoRuntimeLayout> = .unopened
+    /// Link-time starts of the functions the CFI describes (`.eh_frame_hdr`'s table), ascending, read once: they
+    /// name code that no symbol covers by the start of its function (see `functionStartName`). Kept with the
+    /// symbol table (8 bytes a function) and counted in `byteCount`.
+    private var functionStarts: SourceState<[UInt64]> = .unopened
     /// The whole CFI compiled for the hybrid walk, once (see `CallFrameTable.compileRules`); dropped by `release`.
     private var compiledRules: SourceState<CallFrameRules> = .unopened
     /// Per function start (link-time address): the targets of the direct calls in its code (see `HiddenCaller`).
@@ -105,9 +110,35 @@ final class LoadedModule {
         if let index = file.symbols.index(containing: address) {
             return [SymbolFrame(function: file.symbols.name(of: index), file: location.file, line: location.line)]
         }
+        if let name = functionStartName(address, in: file) {
+            return [SymbolFrame(function: name, file: location.file, line: location.line)]
+        }
         if let file = location.file { return [SymbolFrame(function: "", file: file, line: location.line)] }
         return []
     }
+
+    /// The name of unnamed code: `module+0xFUNCSTART`, the file offset where the function holding `address`
+    /// starts by the CFI's FDE table, so that every sample of one stripped function counts under one name (its
+    /// exact address stays in pprof's location). Nil where no FDE starts at or below `address` within the longest
+    /// function the table could describe (up to the next start).
+    private func functionStartName(_ address: UInt64, in file: ElfFile) -> String? {
+        let starts = functionStarts.get { openCallFrames(file)?.fdeStarts() } ?? []
+        var low = 0
+        var high = starts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if starts[mid] <= address { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return nil }
+        let start = starts[low - 1]
+        let end = low < starts.count ? starts[low] : start &+ Self.longestUnboundedFunction
+        guard address < end, let offset = file.segments.fileOffset(forVirtualAddress: start) else { return nil }
+        return "\(module.shortName)+0x\(String(offset, radix: 16))"
+    }
+
+    /// How far past the last FDE start an address is still taken to be in that function (the table gives starts
+    /// only): 1 MiB, longer than any function compilers emit.
+    private static let longestUnboundedFunction: UInt64 = 1 << 20
 
     private func openDwarf(_ file: ElfFile) -> DwarfModule? {
         dwarf.get {
@@ -173,6 +204,7 @@ final class LoadedModule {
     /// reclaims them.
     var byteCount: Int {
         var total = answerBytes + (file?.symbols.byteCount ?? 0) + entryAnswers.count * 32
+        if case .open(let starts) = functionStarts { total += starts.count * 8 }
         if case .open(let rules) = compiledRules { total += rules.byteCount }
         if case .open(let dwarf) = dwarf { total += dwarf.byteCount }
         if case .open(let go) = go { total += go.byteCount }
