@@ -92,7 +92,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FPProfEndToEndTests",
-            dependencies: ["FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "fpprof"]
+            dependencies: [
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "fpprof",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -30,7 +30,7 @@ public final class ProfilingEngine: Sendable {
     private let stopRequested = Atomic<Bool>(false)
 
     /// Everything the pipeline owns, behind the lock.
-    private struct State {
+    fileprivate struct State {
         var builder: ProfileBuilder
         let symbolizer: ElfSymbolizer
         let kernelSymbols: KernelSymbols?
@@ -45,6 +45,9 @@ public final class ProfilingEngine: Sendable {
         var carriedLost: UInt64 = 0
         /// The sampler's dropped-batch count at the previous cut.
         var droppedAtCut: UInt64 = 0
+        /// Processes the previous cut forgot: their perf maps are kept until this cut, so that a front end may still
+        /// name that window's frames (`withSymbols`) until the next cut.
+        var forgottenAtCut: [ProcessID] = []
     }
 
     /// Opens every event (nothing counts until `run()`) and writes the capture's header to `raw`. For `.launch`, the
@@ -143,11 +146,18 @@ public final class ProfilingEngine: Sendable {
             let now = ContinuousClock.now
             let end = s.ended ?? now
             let profile = s.builder.cutWindow()
+            // The processes this cut forgot ran JIT code named by their perf maps: read them now, while their
+            // /proc entries may still lead to them, for this window's names. Those of the previous cut go.
+            let forgotten = s.builder.forgotten
+            s.symbolizer.forgetPerfMaps(of: s.forgottenAtCut)
+            s.symbolizer.readPerfMaps(of: forgotten.releasedJITModules.compactMap(\.pidHint))
+            s.forgottenAtCut = forgotten.processes
             let duration = end - s.windowInstant
             let start = s.windowStart
             var window = EngineWindow(
                 start: start, duration: duration, profile: profile,
-                droppedBatches: Int(dropped &- s.droppedAtCut), isFinal: s.ended != nil)
+                droppedBatches: Int(dropped &- s.droppedAtCut), isFinal: s.ended != nil,
+                tracked: EngineTrackedState(s))
             let metadata = ProfileMetadata(
                 event: event.rawValue, frequency: settings.sampler.frequency,
                 startNanos: Int64(start.timeIntervalSince1970 * 1e9),
@@ -178,6 +188,9 @@ public final class ProfilingEngine: Sendable {
                 samples: s.carriedSamples + current.samples, lostRecords: s.carriedLost &+ current.lostRecords)
         }
     }
+
+    /// What the recording keeps between windows now; a window holds the same counts as of its cut.
+    public var tracked: EngineTrackedState { state.withLock { EngineTrackedState($0) } }
 
     /// Runs `body` with the engine's symbolizer (and kernel symbols), under the pipeline's lock: for a front end
     /// that names frames itself (fpcheck's report).
@@ -211,6 +224,8 @@ public struct EngineWindow: Sendable {
     public var droppedBatches: Int
     /// The last window of the recording: cut after `run()` returned.
     public var isFinal: Bool
+    /// What the recording kept right after this cut, exited processes forgotten.
+    public var tracked: EngineTrackedState
     /// The window rendered in each format asked for.
     public var outputs: [OutputFormat: [UInt8]] = [:]
 
@@ -219,4 +234,22 @@ public struct EngineWindow: Sendable {
     public var lostRecords: UInt64 { profile.stats.lostRecords }
     public var samplesByStatus: [UnwindStatus: Int] { profile.stats.samplesByStatus }
     public var processes: Set<ProcessID> { profile.stats.processes }
+}
+
+/// The size of what a recording keeps from window to window, for a daemon's metrics: each count follows the live
+/// processes (exited ones are forgotten at the cut after their EXIT), not every process the recording has seen.
+public struct EngineTrackedState: Sendable, Hashable {
+    /// Processes, threads and modules of the process table.
+    public var table: TrackedCounts
+    /// Processes whose JIT perf maps the symbolizer holds.
+    public var perfMaps: Int
+
+    public var processes: Int { table.processes }
+    public var threads: Int { table.threads }
+    public var modules: Int { table.modules }
+
+    fileprivate init(_ state: ProfilingEngine.State) {
+        table = state.builder.trackedCounts
+        perfMaps = state.symbolizer.perfMapCount
+    }
 }

@@ -56,7 +56,9 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
     private var lastModule: LoadedModule?
     private var lastPath = ""
     private var lastBuildID: [UInt8]?
-    /// The JIT maps read so far, by process; nil where the process wrote none.
+    /// The JIT maps read so far, by process; nil where the process wrote none. Bounded by the processes whose JIT
+    /// frames were named since their owner last called `forgetPerfMaps(of:)`: an engine does so for each process
+    /// one window after it was forgotten.
     private var perfMaps: [ProcessID: PerfMapSymbols?] = [:]
     private let rootPrefix: String?
 
@@ -106,17 +108,34 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
         if let known = perfMaps[pid] {
             map = known
         } else {
-            if let rootPrefix {
-                map = PerfMapSymbols.forProcess(pid, root: rootPrefix)
-            } else {
-                map =
-                    PerfMapSymbols.forProcessInItsNamespace(pid)
-                    ?? PerfMapSymbols.forProcess(pid, root: "/proc/\(pid.rawValue)/root")
-                    ?? PerfMapSymbols.forProcess(pid)
-            }
+            map = perfMap(of: pid)
             perfMaps[pid] = map
         }
         return map?.frames(at: VirtualAddress(address.offset.rawValue)) ?? []
+    }
+
+    /// Reads the perf map of each process now, unless it was read already: for processes about to be forgotten,
+    /// whose frames must keep their names in the window they end in.
+    public func readPerfMaps(of processes: [ProcessID]) {
+        for pid in processes where perfMaps[pid] == nil {
+            perfMaps[pid] = perfMap(of: pid)
+        }
+    }
+
+    /// Drops the perf maps of processes that are gone and whose last window was rendered: a process id reused
+    /// later reads its own map.
+    public func forgetPerfMaps(of processes: [ProcessID]) {
+        for pid in processes { perfMaps[pid] = nil }
+    }
+
+    /// How many processes' perf maps are held (read, or known to be missing).
+    public var perfMapCount: Int { perfMaps.count }
+
+    private func perfMap(of pid: ProcessID) -> PerfMapSymbols? {
+        if let rootPrefix { return PerfMapSymbols.forProcess(pid, root: rootPrefix) }
+        return PerfMapSymbols.forProcessInItsNamespace(pid)
+            ?? PerfMapSymbols.forProcess(pid, root: "/proc/\(pid.rawValue)/root")
+            ?? PerfMapSymbols.forProcess(pid)
     }
 
     /// As `frames(for:)`, for a link-time (ELF virtual) address of `module`, as `addr2line` takes them. None when

@@ -24,4 +24,31 @@ import Testing
         // Already interned modules keep their index.
         #expect(table.intern(ModuleID(path: "//anon", pidHint: ProcessID(7))) == 8)
     }
+
+    /// Released indexes are reused, smallest first, and a free tail is trimmed: the table is as long as the
+    /// highest index in use, and a full table has room again once modules are released.
+    @Test func releasedIndexesAreReusedAndAFreeTailTrimmed() {
+        var table = ModuleTable()
+        let ids = (0..<6).map { ModuleID(path: "//anon", pidHint: ProcessID(Int32($0))) }
+        for id in ids { _ = table.intern(id) }
+        #expect(table.liveCount == 6)
+        #expect(table.release(keeping: [1, 3, 4]).sorted() == [2, 5, 6])
+        #expect(table.modules.count == 5)
+        #expect(table.modules[2].path == ModuleTable.releasedPath)
+        #expect(table.liveCount == 3)
+        #expect(table.intern(ModuleID(path: "/usr/lib/libc.so.6")) == 2)
+        #expect(table.intern(ModuleID(path: "/usr/lib/libm.so.6")) == 5)
+        #expect(table.intern(ids[1]) == 6, "a released module is new again")
+        #expect(table.intern(ids[2]) == 3, "a kept module keeps its index")
+
+        var full = ModuleTable()
+        for i in 0..<(ModuleTable.capacity - 1) {
+            _ = full.intern(ModuleID(path: "//anon", pidHint: ProcessID(Int32(i))))
+        }
+        #expect(full.intern(ModuleID(path: "/late")) == ModuleTable.unmapped)
+        full.release(keeping: Set(1..<100))
+        #expect(full.modules.count == 100)
+        #expect(full.intern(ModuleID(path: "/late")) == 100)
+        #expect(full.refused == 1)
+    }
 }

@@ -37,6 +37,9 @@ enum Fixture: String, CaseIterable, Sendable {
     /// memory and named only by the /tmp/perf-PID.map line the fixture writes (its path printed on stdout; the map
     /// stays after exit, for the profiler: remove it with `removeJITMaps(listedIn:)`).
     case jit
+    /// Short-lived children, each with its own JIT page named `jit_child_N_PID` in its perf map (see jitchurn.c):
+    /// `main;child_main;run_child_jit;jit_child_N_PID;jit_child_leaf`, then the parent's `main;parent_tail`.
+    case jitchurn
     /// Go: three goroutines, each `runtime.goexit;main.worker;main.workA|workB|workC` at 50/30/20 %.
     case goShares = "go-shares"
     /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
@@ -77,6 +80,7 @@ enum Fixture: String, CaseIterable, Sendable {
             ["main", "healthy_work", "healthy_leaf", "cycle_phase", "cycle_caller", "cycle_callee"]
         case .latethread: ["main", "main_spin", "late_thread_work", "late_leaf"]
         case .jit: ["main", "run_jitted", "jit_leaf"]
+        case .jitchurn: ["main", "child_main", "run_child_jit", "jit_child_leaf", "parent_tail"]
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
@@ -131,7 +135,7 @@ enum Fixture: String, CaseIterable, Sendable {
                 ExpectedStack(
                     ["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)
             ]
-        case .goGCHeavy, .goChanHeavy, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad: []
+        case .goGCHeavy, .goChanHeavy, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad, .jitchurn: []
         }
     }
 

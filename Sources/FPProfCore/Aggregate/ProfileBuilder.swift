@@ -34,6 +34,7 @@ public struct ProfileBuilder {
     /// What the walk needs to know about code (roots, stack switches, entry-frame rules, hidden callers): asked
     /// once per module or per address, the answers cached here by packed frame.
     private let code: any CodeKnowledge
+    /// Answers by packed frame, bounded by `answerCacheLimit` (see there).
     private var entryCache: [UInt64: EntryFrame] = [:]
 
     /// The goroutine id of a sample, asked only with `Options.perGoroutine`: given the process, the module that
@@ -154,6 +155,10 @@ public struct ProfileBuilder {
     /// The profile of the samples applied since the previous cut, with the module table and names its frames and
     /// keys refer to; the builder starts a new window with its process table, interned names and caches kept.
     /// Records still waiting for time ordering are not applied: their samples belong to the next window.
+    ///
+    /// Then the state is trimmed to what the next windows can need (see `forgetExited`): processes and threads
+    /// that exited are forgotten, their modules released, and the caches that refer to either lose those entries.
+    /// The profile returned keeps its own copy of the module table and names, so its frames stay named.
     public mutating func cutWindow() -> RawProfile {
         stacksGeneration &+= 1
         var p = profile
@@ -164,8 +169,57 @@ public struct ProfileBuilder {
         for i in statusCounts.indices { statusCounts[i] = 0 }
         // The next sample of any thread enters the new window's thread and process sets.
         lastThread = ThreadID(-1)
+        forgetExited()
         return p
     }
+
+    /// What the latest cut forgot, once that window's samples were taken out: a front end keeps the perf maps of
+    /// `releasedJITModules` until that window is rendered, then lets its symbolizer drop them.
+    public private(set) var forgotten = ProcessTable.Forgotten()
+
+    /// The interned names kept at most: past it, a cut starts the table over (a window's profile holds its own
+    /// copy). Names are few per process (its name and its threads'), so only a long run of uniquely named
+    /// processes or threads reaches it.
+    static let nameLimit = 1 << 14
+    /// The entries each symbol-answer cache (`entryCache`, `switchTraitCache`, `hiddenCallerCache`) keeps at most:
+    /// one per distinct sampled address in live code, so full only for a long run over much code; past it the
+    /// cache starts over. Entries of released modules go at the cut that releases them.
+    static let answerCacheLimit = 1 << 16
+
+    private mutating func forgetExited() {
+        forgotten = table.forgetExited()
+        if profile.names.count > Self.nameLimit {
+            profile.names.removeAll()
+            nameIndex.removeAll()
+            processNames.removeAll()
+            threadNames.removeAll()
+        }
+        guard !forgotten.processes.isEmpty || forgotten.threads > 0 || !forgotten.releasedModules.isEmpty else {
+            return
+        }
+        for pid in forgotten.processes { processNames[pid] = nil }
+        threadNames = threadNames.filter { table.processOfThread[$0.key] != nil }
+        lastMap = nil
+        lastRules = nil
+        walks.removeAll()
+        guard !forgotten.releasedModules.isEmpty else { return }
+        // The released indexes will name other modules: every answer keyed by one goes.
+        let released = Set(forgotten.releasedModules)
+        func isReleased(_ frame: UInt64) -> Bool { released.contains(ModuleTable.unpack(frame).module) }
+        entryCache = entryCache.filter { !isReleased($0.key) }
+        switchTraitCache = switchTraitCache.filter { !isReleased($0.key) }
+        hiddenCallerCache = hiddenCallerCache.filter {
+            !isReleased($0.key.switchAt) && !isReleased($0.key.above)
+                && ($0.key.callee == .max || !isReleased($0.key.callee))
+        }
+        for i in released where i < rulesAsked.count {
+            rulesAsked[i] = false
+            rulesByModule[i] = nil
+        }
+    }
+
+    /// The size of the state kept between windows (processes, threads, modules), for a daemon's metrics.
+    public var trackedCounts: TrackedCounts { table.counts }
 
     private var statusCountsByStatus: [UnwindStatus: Int] {
         var counts: [UnwindStatus: Int] = [:]
@@ -259,8 +313,8 @@ public struct ProfileBuilder {
     /// pointers alone. Asked once per module; the symbolizer keeps the rules by build-id.
     public var callFrameRules: ((ModuleID) -> CallFrameRules?)?
     private let hybrid: HybridUnwinder
-    /// Rules by module index (`nil` inside: the module has none), and whether the module was asked yet. Grow with
-    /// the module table, which holds each module once.
+    /// Rules by module index (`nil` inside: the module has none), and whether the module was asked yet. As long as
+    /// the module table (bounded by the live modules); a released index is reset to "not asked".
     private var rulesByModule: [CallFrameRules?] = []
     private var rulesAsked: [Bool] = []
     /// The rules view of the map sampled last; dropped with `lastMap`.
@@ -313,6 +367,7 @@ public struct ProfileBuilder {
         guard let at = locate(ip, map) else { return .framePointer }
         if let hit = entryCache[at.packed] { return hit }
         let rule = code.entryFrame(for: normalized(at, map))
+        if entryCache.count >= Self.answerCacheLimit { entryCache.removeAll() }
         entryCache[at.packed] = rule
         return rule
     }
@@ -321,6 +376,7 @@ public struct ProfileBuilder {
         guard let at = locate(address, map) else { return StackSwitchTraits() }
         if let known = switchTraitCache[at.packed] { return known }
         let traits = code.stackSwitchTraits(at: normalized(at, map))
+        if switchTraitCache.count >= Self.answerCacheLimit { switchTraitCache.removeAll() }
         switchTraitCache[at.packed] = traits
         return traits
     }
@@ -339,6 +395,7 @@ public struct ProfileBuilder {
             answer = code.hiddenCaller(
                 switchAt: normalized(switchFrame, map), above: normalized(aboveFrame, map),
                 callee: calleeFrame.map { normalized($0, map) })
+            if hiddenCallerCache.count >= Self.answerCacheLimit { hiddenCallerCache.removeAll() }
             hiddenCallerCache[question] = answer
         }
         // Back to an address in the mapping of the frame above; a target outside it is not trusted.
@@ -368,7 +425,8 @@ public struct ProfileBuilder {
     }
 
     /// Interned names per pid and tid, so that a sample costs an integer lookup, not a string hash. A COMM record
-    /// drops the entry it changes.
+    /// drops the entry it changes; a cut drops those of forgotten processes and threads, and all of them when the
+    /// name table starts over (`nameLimit`).
     private var processNames: [ProcessID: Int32] = [:]
     private var threadNames: [ThreadID: Int32] = [:]
 

@@ -10,6 +10,12 @@ public struct SpecialCode: Hashable, Sendable {
 
 /// The live picture of every process seen in the records: its executable mappings and its threads' names. It is
 /// built only from records (real or synthesized from /proc), so a recorded capture replays to the same state.
+///
+/// Bounded by the live processes and threads: EXIT records mark threads and processes as exited, and the owner
+/// forgets them with `forgetExited()` once their samples are in a window (at a cut). Until then they stay: samples
+/// from other CPUs' rings that precede the EXIT in time may still be applied. Every map here is keyed by a live (or
+/// not yet forgotten) pid or tid, the module table holds the modules their mappings refer to (plus pinned ones such
+/// as the kernel), and `codeRangeCache` one entry per such module.
 public struct ProcessTable {
     public private(set) var maps: [ProcessID: ProcessMap] = [:]
     public private(set) var threadNames: [ThreadID: String] = [:]
@@ -29,7 +35,14 @@ public struct ProcessTable {
         self.codeRanges = { SpecialCode(roots: rootRanges($0)) }
     }
 
+    /// Root and stack-switch code per module index; an entry goes when its module is released.
     private var codeRangeCache: [Int: SpecialCode] = [:]
+    /// Threads whose EXIT was applied, and processes whose main thread's was: forgotten at the next
+    /// `forgetExited()`, unless a FORK brings the id back first (the kernel reused it).
+    public private(set) var exitedThreads: Set<ThreadID> = []
+    public private(set) var exitedProcesses: Set<ProcessID> = []
+    /// Modules interned without a mapping (the kernel): never released.
+    private var pinnedModules: Set<Int> = []
 
     public mutating func apply(_ record: PerfRecord) {
         switch record {
@@ -77,21 +90,92 @@ public struct ProcessTable {
             processOfThread[c.tid] = c.pid
         case .fork(let f):
             processOfThread[f.tid] = f.pid
+            exitedThreads.remove(f.tid)
             if f.pid != f.parentPID {
-                // A new process starts with a copy of its parent's address space and name.
+                // A new process starts with a copy of its parent's address space and name. A pid that exited and
+                // was not forgotten yet belonged to another process: none of its mappings carry over.
+                if exitedProcesses.remove(f.pid) != nil { maps[f.pid] = nil }
                 if let parentMap = maps[f.parentPID] { maps[f.pid] = parentMap }
             }
             if threadNames[f.tid] == nil, let name = threadNames[f.parentTID] {
                 threadNames[f.tid] = name
             }
-        case .exit, .lost, .sample, .other:
-            // Mappings are kept after EXIT: samples from other CPUs' rings may still refer to them.
+        case .exit(let e):
+            // Mappings are kept after EXIT, until `forgetExited()`: samples from other CPUs' rings may still refer
+            // to them.
+            exitedThreads.insert(e.tid)
+            if e.pid.rawValue == e.tid.rawValue { exitedProcesses.insert(e.pid) }
+        case .lost, .sample, .other:
             return
         }
     }
 
-    /// Interns a module that has no mapping of its own (the kernel).
-    public mutating func internModule(_ module: ModuleID) -> Int { modules.intern(module) }
+    /// Interns a module that has no mapping of its own (the kernel); it is never released.
+    public mutating func internModule(_ module: ModuleID) -> Int {
+        let i = modules.intern(module)
+        if i != ModuleTable.unmapped { pinnedModules.insert(i) }
+        return i
+    }
+
+    /// What `forgetExited()` dropped.
+    public struct Forgotten: Sendable, Equatable {
+        /// Processes whose main thread and every known thread had exited.
+        public var processes: [ProcessID] = []
+        /// Exited threads (of those processes and of live ones).
+        public var threads = 0
+        /// Module indexes released: no remaining mapping refers to them. Caches keyed by packed frames must drop
+        /// their entries; the indexes will name other modules.
+        public var releasedModules: [Int] = []
+        /// The JIT modules (anonymous memory) among them, whose names live in their process's perf map.
+        public var releasedJITModules: [ModuleID] = []
+    }
+
+    /// Drops exited threads, and processes whose main thread exited and whose threads all did, with their
+    /// mappings and names; then releases the modules no remaining mapping refers to. Call it when every sample
+    /// applied so far is in a window that took its copy of `modules` (at a cut): their frames are named through
+    /// that copy. A process whose main thread exited while other threads run stays until the last one exits.
+    public mutating func forgetExited() -> Forgotten {
+        var forgotten = Forgotten()
+        guard !exitedThreads.isEmpty || !exitedProcesses.isEmpty else { return forgotten }
+        var threadsLeft: [ProcessID: Int] = [:]
+        for (tid, pid) in processOfThread where exitedProcesses.contains(pid) && !exitedThreads.contains(tid) {
+            threadsLeft[pid, default: 0] += 1
+        }
+        var gone: Set<ProcessID> = []
+        for pid in exitedProcesses where threadsLeft[pid] == nil {
+            gone.insert(pid)
+            maps[pid] = nil
+        }
+        for tid in exitedThreads {
+            let pid = processOfThread[tid]
+            // The main thread's name is the process's name: it stays while the process does.
+            if tid.rawValue == pid?.rawValue, let pid, !gone.contains(pid) { continue }
+            threadNames[tid] = nil
+            processOfThread[tid] = nil
+            threadsSeen.remove(tid)
+            forgotten.threads += 1
+        }
+        exitedThreads = exitedThreads.filter { processOfThread[$0] != nil }
+        exitedProcesses.subtract(gone)
+        forgotten.processes = gone.sorted()
+        var live = pinnedModules
+        for map in maps.values {
+            for b in map.bounds { live.insert(b.moduleIndex) }
+        }
+        let before = modules
+        forgotten.releasedModules = modules.release(keeping: live)
+        for i in forgotten.releasedModules {
+            codeRangeCache[i] = nil
+            if before.modules[i].isAnonymous { forgotten.releasedJITModules.append(before.modules[i]) }
+        }
+        return forgotten
+    }
+
+    /// What the table holds, for a daemon's metrics: each count is bounded by the live processes and threads
+    /// (plus those exited since the last `forgetExited()`).
+    public var counts: TrackedCounts {
+        TrackedCounts(processes: maps.count, threads: processOfThread.count, modules: modules.liveCount)
+    }
 
     public mutating func noteSample(tid: ThreadID, pid: ProcessID) {
         threadsSeen.insert(tid)
@@ -104,4 +188,21 @@ public struct ProcessTable {
     }
 
     public func threadName(_ tid: ThreadID) -> String? { threadNames[tid] }
+}
+
+/// The size of the state a recording keeps between windows: what a long-running engine exports to show that it
+/// follows the live processes and not every process ever seen.
+public struct TrackedCounts: Sendable, Hashable {
+    /// Processes with a map in the process table (live, or exited since the last cut).
+    public var processes: Int
+    /// Threads the table knows the process of.
+    public var threads: Int
+    /// Modules in the module table (not counting `unmapped`).
+    public var modules: Int
+
+    public init(processes: Int, threads: Int, modules: Int) {
+        self.processes = processes
+        self.threads = threads
+        self.modules = modules
+    }
 }

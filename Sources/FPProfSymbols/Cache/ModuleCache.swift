@@ -12,7 +12,11 @@ struct ModuleCache {
     let locator: ModuleFileLocator
     let settings: SymbolizerSettings
     let memoryLimit: Int
+    /// One entry per distinct file (path and build-id) met: bounded by the files the targets map, not by their
+    /// processes; what an entry holds is bounded by `memoryLimit`.
     private var modules: [ModuleID: LoadedModule] = [:]
+    /// What every anonymous (JIT) module gets: nothing known, no warning.
+    private let anonymous: LoadedModule
     private var byBuildID: [BuildID: LoadedModule] = [:]
     /// The module of the previous lookup. Consecutive addresses mostly share a module, and comparing two IDs
     /// whose path strings share storage is cheaper than hashing a path.
@@ -31,10 +35,14 @@ struct ModuleCache {
         self.locator = locator
         self.settings = settings
         self.memoryLimit = memoryLimit
+        anonymous = LoadedModule(module: ModuleID(path: ModuleID.anonymousPath), file: nil, settings: settings)
     }
 
     mutating func module(_ id: ModuleID) -> LoadedModule {
         if let last, lastID == id { return last }
+        // A JIT's code has no file to read, and is one module per process: one shared empty entry answers for all,
+        // so that the cache grows with the files met, not with the processes.
+        if id.isAnonymous { return anonymous }
         let module = modules[id] ?? load(id)
         clock &+= 1
         module.lastUse = clock
