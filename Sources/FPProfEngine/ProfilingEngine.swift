@@ -45,9 +45,6 @@ public final class ProfilingEngine: Sendable {
         var carriedLost: UInt64 = 0
         /// The sampler's dropped-batch count at the previous cut.
         var droppedAtCut: UInt64 = 0
-        /// Processes the previous cut forgot: their perf maps are kept until this cut, so that a front end may still
-        /// name that window's frames (`withSymbols`) until the next cut.
-        var forgottenAtCut: [ProcessID] = []
     }
 
     /// Opens every event (nothing counts until `run()`) and writes the capture's header to `raw`. For `.launch`, the
@@ -146,12 +143,16 @@ public final class ProfilingEngine: Sendable {
             let now = ContinuousClock.now
             let end = s.ended ?? now
             let profile = s.builder.cutWindow()
-            // The processes this cut forgot ran JIT code named by their perf maps: read them now, while their
-            // /proc entries may still lead to them, for this window's names. Those of the previous cut go.
-            let forgotten = s.builder.forgotten
-            s.symbolizer.forgetPerfMaps(of: s.forgottenAtCut)
-            s.symbolizer.readPerfMaps(of: forgotten.releasedJITModules.compactMap(\.pidHint))
-            s.forgottenAtCut = forgotten.processes
+            // Perf maps are held for one window: a JIT keeps appending to its map, so each window reads the maps
+            // anew (when it has JIT frames), and the maps of processes gone since go. The processes this cut forgot
+            // are read now, while their /proc entries may still lead to their maps, for this window's names; a
+            // front end naming this window later (`withSymbols`) finds them until the next cut.
+            s.symbolizer.forgetAllPerfMaps()
+            s.symbolizer.readPerfMaps(of: s.builder.forgotten.releasedJITModules.compactMap(\.pidHint))
+            // A process whose EXIT record the kernel dropped (a full ring) would be kept for ever: one that /proc
+            // no longer shows is marked now and forgotten at the next cut, one window later, so that its samples
+            // still waiting for time ordering find its mappings.
+            s.builder.markVanished(s.builder.table.processesNotExited.filter { !Self.processExists($0) })
             let duration = end - s.windowInstant
             let start = s.windowStart
             var window = EngineWindow(
@@ -187,6 +188,11 @@ public final class ProfilingEngine: Sendable {
             return EngineProgress(
                 samples: s.carriedSamples + current.samples, lostRecords: s.carriedLost &+ current.lostRecords)
         }
+    }
+
+    /// Whether /proc shows `pid` (a zombie still counts: its EXIT record is on its way).
+    private static func processExists(_ pid: ProcessID) -> Bool {
+        FileManager.default.fileExists(atPath: "/proc/\(pid.rawValue)")
     }
 
     /// What the recording keeps between windows now; a window holds the same counts as of its cut.

@@ -57,8 +57,7 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
     private var lastPath = ""
     private var lastBuildID: [UInt8]?
     /// The JIT maps read so far, by process; nil where the process wrote none. Bounded by the processes whose JIT
-    /// frames were named since their owner last called `forgetPerfMaps(of:)`: an engine does so for each process
-    /// one window after it was forgotten.
+    /// frames were named since the owner last called `forgetAllPerfMaps()`: an engine does so at every cut.
     private var perfMaps: [ProcessID: PerfMapSymbols?] = [:]
     private let rootPrefix: String?
 
@@ -100,7 +99,7 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
     /// A JIT's code (anonymous memory, normalized to its address), named from the map the JIT wrote for perf,
     /// `/tmp/perf-PID.map`, as `perf report` names it. The map is read once per process, when its first such frame
     /// is named: after the recording, so a map written while the program ran is whole, and still there after it
-    /// exited. Looked for in the process's own /tmp first (a container's), under the pid the process sees there
+    /// exited (an engine reads it again each window: see `forgetAllPerfMaps()`). Looked for in the process's own /tmp first (a container's), under the pid the process sees there
     /// while it lives, then under its pid here, then in this machine's /tmp.
     private func jitFrames(_ address: NormalizedAddress) -> [SymbolFrame] {
         guard let pid = address.module.pidHint else { return [] }
@@ -122,10 +121,10 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
         }
     }
 
-    /// Drops the perf maps of processes that are gone and whose last window was rendered: a process id reused
-    /// later reads its own map.
-    public func forgetPerfMaps(of processes: [ProcessID]) {
-        for pid in processes { perfMaps[pid] = nil }
+    /// Drops every perf map read: the next JIT frame of a process reads its map again, with what the JIT wrote
+    /// since (and a process id reused later reads its own map).
+    public func forgetAllPerfMaps() {
+        perfMaps.removeAll()
     }
 
     /// How many processes' perf maps are held (read, or known to be missing).

@@ -218,6 +218,12 @@ public struct ProfileBuilder {
         }
     }
 
+    /// Processes found gone without their EXIT record (lost with a full ring): forgotten at the next cut, as if
+    /// their EXIT had been applied now. Samples of theirs still waiting for time ordering are applied before then.
+    public mutating func markVanished(_ pids: [ProcessID]) {
+        table.markExited(pids)
+    }
+
     /// The size of the state kept between windows (processes, threads, modules), for a daemon's metrics.
     public var trackedCounts: TrackedCounts { table.counts }
 

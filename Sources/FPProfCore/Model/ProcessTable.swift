@@ -117,6 +117,19 @@ public struct ProcessTable {
         return i
     }
 
+    /// Marks processes as exited, with all their threads, as their EXIT records would have: for processes found
+    /// gone by other means (the kernel drops records when a ring is full, EXIT records with them).
+    public mutating func markExited(_ pids: some Sequence<ProcessID>) {
+        let pids = Set(pids)
+        guard !pids.isEmpty else { return }
+        exitedProcesses.formUnion(pids)
+        for (tid, pid) in processOfThread where pids.contains(pid) { exitedThreads.insert(tid) }
+        for pid in pids { exitedThreads.insert(ThreadID(pid.rawValue)) }
+    }
+
+    /// Processes the table holds mappings of whose exit it has not seen.
+    public var processesNotExited: [ProcessID] { maps.keys.filter { !exitedProcesses.contains($0) } }
+
     /// What `forgetExited()` dropped.
     public struct Forgotten: Sendable, Equatable {
         /// Processes whose main thread and every known thread had exited.

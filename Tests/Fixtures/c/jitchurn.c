@@ -5,7 +5,8 @@
  *
  * The parent forks COUNT children one after the other. Each child maps an anonymous page, writes into it the
  * same 18 bytes as the `jit` fixture (a function with its own frame record that calls `jit_child_leaf`), names
- * it in /tmp/perf-PID.map as `jit_child_N_PID`, runs it for MS milliseconds of CPU and exits. Every child maps
+ * it in /tmp/perf-PID.map as `jit_child_N_PID`, runs it for MS milliseconds of CPU (counted in work units, so
+ * whatever the load) and exits. Every child maps
  * its page at the same address (the parent's layout is the same at each fork), so only the module of the right
  * process gives a frame its right name. Once all children are reaped, the parent writes each child's map path,
  * one a line, then `done`, to OUT (stdout by default; a test removes the maps), and spins in `parent_tail` for
@@ -24,15 +25,12 @@ volatile unsigned long fixture_sink = 1;
 
 FIXTURE_FN void jit_child_leaf(void) { FIXTURE_SPIN(1); }
 
-FIXTURE_FN void run_child_jit(void (*code)(void), double seconds) {
-    double start = fixture_now();
-    do {
-        code();
-    } while (fixture_now() - start < seconds);
+FIXTURE_FN void run_child_jit(void (*code)(void), int units) {
+    for (int i = 0; i < units; i++) code();
     __asm__ volatile("");
 }
 
-FIXTURE_FN int child_main(int index, double seconds) {
+FIXTURE_FN int child_main(int index, int units) {
     unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (code == MAP_FAILED) return 1;
     unsigned long target = (unsigned long)&jit_child_leaf;
@@ -50,7 +48,7 @@ FIXTURE_FN int child_main(int index, double seconds) {
     if (map == NULL) return 1;
     fprintf(map, "%lx %zx jit_child_%d_%d\n", (unsigned long)code, sizeof body, index, (int)getpid());
     fclose(map);
-    run_child_jit((void (*)(void))code, seconds);
+    run_child_jit((void (*)(void))code, units);
     return 0;
 }
 
@@ -64,8 +62,8 @@ FIXTURE_FN void parent_tail(double seconds) {
 int main(int argc, char **argv) {
     double tail = fixture_seconds_arg(argc, argv, 1, 3.0);
     int count = argc > 2 ? atoi(argv[2]) : 100;
-    double seconds = fixture_seconds_arg(argc, argv, 3, 4.0) / 1000;
-    if (count <= 0) return 2;
+    int units = argc > 3 ? atoi(argv[3]) : 4;
+    if (count <= 0 || units <= 0) return 2;
     pid_t *pids = calloc((size_t)count, sizeof *pids);
     if (pids == NULL) return 1;
     for (int i = 0; i < count; i++) {
@@ -74,7 +72,7 @@ int main(int argc, char **argv) {
             perror("fork");
             return 1;
         }
-        if (pid == 0) _exit(child_main(i, seconds));
+        if (pid == 0) _exit(child_main(i, units));
         int status = 0;
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             fprintf(stderr, "child %d failed\n", i);
