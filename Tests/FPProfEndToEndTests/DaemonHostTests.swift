@@ -98,8 +98,9 @@ import Testing
             #expect(kept == Array(written.suffix(kept.count)), "\(name): kept \(kept) of \(written)")
             #expect(daemon.text.contains("retention removed files") && daemon.text.contains("target=\(name)"))
         }
-        let bytes = try FileManager.default.contentsOfDirectory(atPath: folder + "/state/by-bytes").reduce(0) {
-            $0 + ((try FileManager.default.attributesOfItem(atPath: folder + "/state/by-bytes/" + $1)[.size] as? Int) ?? 0)
+        let byBytes = folder + "/state/by-bytes/"
+        let bytes = try FileManager.default.contentsOfDirectory(atPath: byBytes).reduce(0) {
+            $0 + ((try FileManager.default.attributesOfItem(atPath: byBytes + $1)[.size] as? Int) ?? 0)
         }
         #expect(bytes <= 1024, "by-bytes holds \(bytes) bytes")
         // By age: the last sweep ran at the last window, so nothing kept is older than 3 s plus that window's 1 s.
