@@ -13,13 +13,15 @@ import Testing
         let log: String
         let folder: String
 
-        init(config: String, folder: String, environment: [String: String] = [:]) throws {
+        /// `launcher`: a command the daemon runs under (such as `setpriv ... --`), or none.
+        init(config: String, folder: String, environment: [String: String] = [:], launcher: [String] = []) throws {
             self.folder = folder
             log = folder + "/daemon.log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.executableURL = URL(fileURLWithPath: FPProf.executable)
-            process.arguments = ["daemon", "--config", config]
+            let command = launcher + [FPProf.executable, "daemon", "--config", config]
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             var env = ProcessInfo.processInfo.environment
             env.removeValue(forKey: "JOURNAL_STREAM")
             process.environment = env.merging(environment) { _, new in new }

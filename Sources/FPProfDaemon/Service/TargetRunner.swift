@@ -124,7 +124,7 @@ final class TargetRunner: Sendable {
             let sessions = control.withLock { c in Array(c.sessions.values) + (c.wideSession.map { [$0] } ?? []) }
             for session in sessions { session.stop() }
         }
-        await offload(on: worker) { self.writeWindow() }
+        await offload(on: worker) { self.writeWindow(final: true) }
         logger.info("target stopped")
     }
 
@@ -246,10 +246,9 @@ final class TargetRunner: Sendable {
 
     /// Cuts the window and writes its files, then applies retention. A failed write (a full disk) skips this
     /// window's file, is logged and counted; the next window tries again.
-    private func writeWindow() {
-        let seed = control.withLock { c in Array(c.sessions.values) + (c.wideSession.map { [$0] } ?? []) }
-            .reduce(into: [UInt8]()) { $0 += $1.currentProcessRecords(time: 0).bytes }
-        let window = recording.cut(seed: seed, perProcess: spec.target.perProcess)
+    /// `final`: the last window, cut after every session stopped.
+    private func writeWindow(final: Bool = false) {
+        let window = recording.cut(perProcess: spec.target.perProcess, final: final)
         for error in window.renderErrors {
             logger.error("cannot render the window", metadata: ["error": "\(error)"])
         }

@@ -6,14 +6,14 @@ import FPProfSymbols
 import Foundation
 import Synchronization
 
-/// One target's profile over time, cut into windows: the batches of every sampling session of the target go into
-/// one profile builder, and `cut()` ends that builder's window (every sample it was given, the ones still waiting
-/// for time ordering included) and starts the next one, seeded with the mappings of the processes alive at the cut
-/// (stamped at time 0, so they order before every sample still in the rings). The symbolizer and its caches live as
-/// long as the target.
+/// One target's profile over time, cut into windows: the batches of every sampling session of the target (one per
+/// matched process, or one per-CPU set) go into one engine pipeline (`PipelineSetup.builder`), and `cut()` takes the
+/// profile of the samples since the previous cut with `ProfileBuilder.cutWindow`, as `ProfilingEngine.cutWindow`
+/// does: the process table, interned names and symbol caches live on (bounded as the engine bounds them), records
+/// still waiting for time ordering belong to the next window, so no sample is lost or counted twice.
 ///
-/// STAND-IN: this is the daemon's own wiring of the pipeline until the engine library (issue 11, `FPProfEngine`)
-/// lands; `ProfilingEngine.cutWindow` replaces `cut()` and the builder set-up below goes.
+/// The daemon keeps this owner rather than a `ProfilingEngine` because one target feeds many sessions (processes
+/// found over time) into one profile, where an engine owns one session.
 ///
 /// Invariant: the builder and the symbolizer are only touched under `state`'s lock (libdw handles are not safe from
 /// two threads at once), so consumption pauses while a window renders; the sessions' streams buffer meanwhile
@@ -54,33 +54,24 @@ final class WindowedRecording: Sendable {
     init(settings: Settings) throws(DaemonError) {
         self.settings = settings
         let symbolizer = ElfSymbolizer(options: settings.symbols)
-        var kernelSymbols: KernelSymbols?
-        if settings.kernel {
-            guard let data = FileManager.default.contents(atPath: "/proc/kallsyms") else {
-                throw DaemonError("kernel = true: cannot read /proc/kallsyms")
-            }
-            let symbols = KernelSymbols(kallsyms: String(decoding: data, as: UTF8.self))
-            if symbols.isEmpty {
-                throw DaemonError(
-                    "kernel = true: /proc/kallsyms shows no addresses; grant CAP_SYSLOG or lower kernel.kptr_restrict")
-            }
-            kernelSymbols = symbols
-        }
-        let builder = try Self.builder(settings: settings, symbolizer: symbolizer)
-        state = Mutex(
-            State(
-                builder: builder, symbolizer: symbolizer, kernelSymbols: kernelSymbols, start: Date(),
-                startInstant: .now, event: EventKind.cpuClock.rawValue))
-    }
-
-    private static func builder(settings: Settings, symbolizer: ElfSymbolizer) throws(DaemonError) -> ProfileBuilder {
+        let kernelSymbols: KernelSymbols?
+        let builder: ProfileBuilder
         do {
-            return try PipelineSetup.builder(
+            kernelSymbols = try SymbolSettings(options: settings.symbols, kernel: settings.kernel).kernelSymbols()
+        } catch {
+            throw DaemonError("kernel = true: \(error) (the service needs CAP_SYSLOG for kernel addresses)")
+        }
+        do {
+            builder = try PipelineSetup.builder(
                 format: RecordFormat.amd64Profiling, perThread: settings.formats.contains(.pprof),
                 kernel: settings.kernel, symbolizer: symbolizer)
         } catch {
             throw DaemonError("profile builder: \(error)")
         }
+        state = Mutex(
+            State(
+                builder: builder, symbolizer: symbolizer, kernelSymbols: kernelSymbols, start: Date(),
+                startInstant: .now, event: EventKind.cpuClock.rawValue))
     }
 
     func consume(_ bytes: [UInt8]) {
@@ -90,23 +81,17 @@ final class WindowedRecording: Sendable {
 
     func noteEvent(_ kind: EventKind) { state.withLock { $0.event = kind.rawValue } }
 
-    /// Ends the current window and starts the next, seeded with `seed` (the records of the live processes).
-    func cut(seed: [UInt8], perProcess: Bool) -> Window {
+    /// Ends the current window and starts the next. `final`: no record can come any more (every session has
+    /// stopped), so the records still waiting for time ordering are applied to this window.
+    func cut(perProcess: Bool, final: Bool = false) -> Window {
         state.withLock { state in
             let now = ContinuousClock.now
             let started = state.start
             let duration = now - state.startInstant
-            var fresh: ProfileBuilder
-            do { fresh = try Self.builder(settings: settings, symbolizer: state.symbolizer) } catch {
-                // Cannot happen with the format this module uses; keep the old builder's state rather than crash.
-                fresh = state.builder
-            }
-            fresh.consume(seed)
-            var old = state.builder
-            state.builder = fresh
-            state.start = Date()
+            if final { state.builder.flush() }
+            let profile = state.builder.cutWindow()
+            state.start = started.addingTimeInterval(Double(duration.nanoseconds) / 1e9)
             state.startInstant = now
-            let profile = old.finish()
             var window = Window(
                 start: started, duration: duration, samples: profile.stats.samples,
                 lostRecords: profile.stats.lostRecords, samplesByStatus: profile.stats.samplesByStatus,
@@ -119,8 +104,9 @@ final class WindowedRecording: Sendable {
             for (pid, part) in parts {
                 for format in settings.formats {
                     do {
-                        window.outputs[pid, default: [:]][format] = try render(
-                            part, format: format, metadata: metadata, state: &state)
+                        window.outputs[pid, default: [:]][format] = try PipelineSetup.render(
+                            part, symbolizer: state.symbolizer, kernelSymbols: state.kernelSymbols,
+                            metadata: metadata, rendering: RenderOptions(format: format.outputFormat))
                     } catch {
                         window.renderErrors.append("\(format.rawValue): \(error)")
                     }
@@ -128,19 +114,6 @@ final class WindowedRecording: Sendable {
             }
             return window
         }
-    }
-
-    private func render(_ profile: RawProfile, format: WindowFormat, metadata: ProfileMetadata, state: inout State)
-        throws(RenderError) -> [UInt8]
-    {
-        let options = RenderOptions(format: format.outputFormat)
-        if let kernel = state.kernelSymbols {
-            var namer = FrameNamer(
-                symbolizer: KernelAwareSymbolizer(base: state.symbolizer, kernel: kernel), modules: profile.modules)
-            return try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: options)
-        }
-        var namer = FrameNamer(symbolizer: state.symbolizer, modules: profile.modules)
-        return try ProfileRenderer.render(profile, namer: &namer, metadata: metadata, options: options)
     }
 }
 
