@@ -26,6 +26,7 @@ volatile unsigned long fixture_sink = 1;
 FIXTURE_FN void jit_child_leaf(void) { FIXTURE_SPIN(1); }
 
 FIXTURE_FN void run_child_jit(void (*code)(void), int units) {
+    FIXTURE_KEEP_FRAME(); /* gcc would otherwise shrink-wrap the frame record behind the loop's test */
     for (int i = 0; i < units; i++) code();
     __asm__ volatile("");
 }
