@@ -21,7 +21,8 @@ enum SwiftSimplifier {
         // A closure's type is a parameter list like any other once its attribute is gone.
         name = name.replacing(" @Sendable (", with: " (")
         name = withoutThunkTypes(name)
-        return withoutModules(withoutWhereClauses(SwiftSignature.withoutParameters(name)))
+        // Past `longName` (a witness-table accessor of a lazy sequence chain), generic arguments go too.
+        return withoutLongTemplateArguments(withoutModules(withoutWhereClauses(SwiftSignature.withoutParameters(name))))
     }
 
     /// Names longer than this in `simplified` mode lose their template arguments.
@@ -43,7 +44,7 @@ enum SwiftSimplifier {
             if byte == UInt8(ascii: "<"), !isOperator || depth > 0 {
                 if depth == 0 { out += Array("<…".utf8) }
                 depth += 1
-            } else if byte == UInt8(ascii: ">"), depth > 0 {
+            } else if byte == UInt8(ascii: ">"), depth > 0, bytes[index - 1] != UInt8(ascii: "-") {
                 depth -= 1
                 if depth == 0 { out.append(byte) }
             } else if depth == 0 {
