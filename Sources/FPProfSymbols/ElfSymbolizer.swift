@@ -159,10 +159,14 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
 
     /// The code of `module` the unwinder must know by address: its root functions (as `rootRanges(for:)`) and the
     /// functions that run their callee on another stack (Go's `runtime.systemstack`, `mcall`, `morestack`,
-    /// `asmcgocall`), as file-offset ranges. Empty when the module cannot be read.
+    /// `asmcgocall`), and its signal restorers (glibc's `__restore_rt`, by symbol or by the CFI's signal-frame
+    /// mark), as file-offset ranges. Empty when the module cannot be read.
     public func codeRanges(for module: ModuleID) -> SpecialCode {
-        guard let file = cache.module(module).file else { return SpecialCode() }
-        return SpecialCode(roots: file.rootFileRanges, stackSwitches: file.stackSwitchFileRanges)
+        let loaded = cache.module(module)
+        guard let file = loaded.file else { return SpecialCode() }
+        return SpecialCode(
+            roots: file.rootFileRanges, stackSwitches: file.stackSwitchFileRanges,
+            signalReturns: loaded.signalReturnRanges)
     }
 
     /// Where the return address of the function running at `address` is, for the first frame of a stack walk:

@@ -21,6 +21,25 @@ import Testing
         #expect(map.index(of: 0x5fff).map { map.mappings[$0].module.path } == "/b")
     }
 
+    /// Callers are named one byte before their return address, except a signal restorer as the walk's last frame:
+    /// the kernel pushed its first byte, no call did. glibc's `__restore_rt` at 0x3c050 after a nop at 0x3c04f.
+    @Test func aSignalRestorerIsNamedAtItsReturnAddress() {
+        var map = ProcessMap()
+        var libc = mapping(0x7000_0000, 0x7010_0000, "/libc.so.6")
+        libc.rootRanges = [0x7003_c050..<0x7003_c059]
+        libc.signalReturnRanges = [0x7003_c050..<0x7003_c059]
+        map.insert(libc)
+        #expect(map.lookupAddress(0x7003_c050, index: 3, count: 4) == 0x7003_c050)
+        #expect(map.lookupAddress(0x7003_c050, index: 0, count: 4) == 0x7003_c050)
+        // Not the last frame (a restorer is a root, so a walk cannot pass one), or another address: ret - 1.
+        #expect(map.lookupAddress(0x7003_c050, index: 2, count: 4) == 0x7003_c04f)
+        #expect(map.lookupAddress(0x7003_c040, index: 3, count: 4) == 0x7003_c03f)
+        // Split by a new mapping: the part that keeps the restorer keeps its range.
+        map.insert(mapping(0x7008_0000, 0x7009_0000, "/other"))
+        #expect(map.lookupAddress(0x7003_c050, index: 3, count: 4) == 0x7003_c050)
+        #expect(map.classify(0x7003_c050) == .root)
+    }
+
     @Test func aNewMappingReplacesWhatItOverlaps() {
         var map = ProcessMap()
         map.insert(mapping(0x1000, 0x9000, "/old", pgoff: 0))

@@ -40,6 +40,10 @@ enum Fixture: String, CaseIterable, Sendable {
     /// Short-lived children, each with its own JIT page named `jit_child_N_PID` in its perf map (see jitchurn.c):
     /// `main;child_main;run_child_jit;jit_child_N_PID;jit_child_leaf`, then the parent's `main;parent_tail`.
     case jitchurn
+    /// A SIGPROF handler (setitimer ITIMER_PROF every 10 ms of CPU) that burns about 3 ms in `sigprof_leaf`:
+    /// `__restore_rt;on_sigprof;sigprof_leaf` (the kernel's signal frame returns into glibc's restorer), the rest
+    /// `main;main_spin`. With `FPPROF_FIXTURE_CHECK=1` it prints `handled N` at exit.
+    case sigprof
     /// Go: three goroutines, each `runtime.goexit;main.worker;main.workA|workB|workC` at 50/30/20 %.
     case goShares = "go-shares"
     /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
@@ -81,6 +85,7 @@ enum Fixture: String, CaseIterable, Sendable {
         case .latethread: ["main", "main_spin", "late_thread_work", "late_leaf"]
         case .jit: ["main", "run_jitted", "jit_leaf"]
         case .jitchurn: ["main", "child_main", "run_child_jit", "jit_child_leaf", "parent_tail"]
+        case .sigprof: ["main", "main_spin", "on_sigprof", "sigprof_leaf"]
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
@@ -130,6 +135,11 @@ enum Fixture: String, CaseIterable, Sendable {
             ]
         case .frameless: [ExpectedStack(["main", "frameless_caller", "frameless_leaf"], share: nil)]
         case .jit: [ExpectedStack(["main", "run_jitted", "jitted_hot", "jit_leaf"], share: 1.0)]
+        case .sigprof:
+            [
+                ExpectedStack(["main", "main_spin"], share: nil),
+                ExpectedStack(["__restore_rt", "on_sigprof", "sigprof_leaf"], share: nil),
+            ]
         case .goLeaf:
             [
                 ExpectedStack(

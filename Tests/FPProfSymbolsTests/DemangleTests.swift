@@ -59,6 +59,69 @@ struct DemangleTests {
         #expect(SwiftSignature.withoutParameters(full) == short)
     }
 
+    @Test(
+        "simplified Swift names: no modules, discriminators, specialization arguments, requirements or thunk types",
+        arguments: [
+            ("main.Counter.advance(by: Swift.Int) -> Swift.Int", "Counter.advance"),
+            (
+                "generic specialization <Swift.Int> of main.accumulate<A>([A]) -> A",
+                "specialized accumulate<A>"
+            ),
+            (
+                "function signature specialization <Arg[0] = Owned To Guaranteed> of FPProfCore.ProfileBuilder.apply"
+                    + "(FPProfCore.PerfRecord) -> ()",
+                "specialized ProfileBuilder.apply"
+            ),
+            (
+                "closure #1 (ArgumentParser.InputOrigin) throws -> () in ArgumentParser.ArgumentDefinition."
+                    + "(in _1706B12A21ABB12C4003529A385B6A5A).init<A where A: ArgumentParser.ArgumentDefinitionContainer>"
+                    + "(container: A.Type) -> ArgumentParser.ArgumentDefinition",
+                "closure #1 in ArgumentDefinition.init<A>"
+            ),
+            (
+                "ArgumentParser.CommandParser.(parseBesidesCustomCompletion in _62CE83A9F4DB2AB4B4A7B5A92F1C8E0D)"
+                    + "(Swift.Array<Swift.String>) throws -> ArgumentParser.ParsableCommand",
+                "CommandParser.parseBesidesCustomCompletion"
+            ),
+            (
+                "partial apply forwarder for implicit closure #2 @Sendable (FPProfOutput.Family) -> Swift.Bool in "
+                    + "FPProfOutput.FlamegraphWriter.legend() -> Swift.String",
+                "partial apply for implicit closure #2 in FlamegraphWriter.legend"
+            ),
+            (
+                "reabstraction thunk helper from @callee_guaranteed (@unowned FPProfCore.TaskEvent) -> "
+                    + "(@owned FPProfCore.PerfRecord) to @escaping @callee_guaranteed (@in_guaranteed "
+                    + "FPProfCore.TaskEvent) -> (@out FPProfCore.PerfRecord) with unmangled suffix \".1\"",
+                "reabstraction thunk helper"
+            ),
+            ("Swift.Array<A>.append(A) -> ()", "Array<A>.append"),
+            ("main.Counter.value.getter : Swift.Int", "Counter.value.getter : Int"),
+        ])
+    func swiftSimplified(full: String, simplified: String) {
+        #expect(SwiftSimplifier.simplify(full) == simplified)
+    }
+
+    @Test("simplified through the runtime's demangler")
+    func swiftSimplifiedMangled() {
+        #expect(Demangler.demangle("$s4main7CounterV7advance2byS2i_tF", mode: .simplified) == "Counter.advance")
+        #expect(Demangler.demangle("_ZNK2ns3BarIiE3bazEv", mode: .simplified) == "ns::Bar<int>::baz")
+    }
+
+    @Test("simplified C++ names longer than 200 characters lose their template arguments")
+    func longTemplateNames() {
+        let long =
+            "swift::ConcurrentReadableHashMap<swift::HashMapElementWrapper<swift::GenericCacheEntry>, swift::Mutex>"
+            + "::getOrInsert<swift::MetadataCacheKey, swift::StableAddressConcurrentReadableHashMap<swift::GenericCache"
+            + "Entry, swift::TaggedMetadataAllocator<(unsigned short)14>, swift::Mutex>::getOrInsert<swift::Metadata"
+            + "CacheKey>(swift::MetadataCacheKey)::{lambda(swift::HashMapElementWrapper<swift::GenericCacheEntry>*, "
+            + "bool)#1}>"
+        #expect(
+            SwiftSimplifier.withoutLongTemplateArguments(long)
+                == "swift::ConcurrentReadableHashMap<…>::getOrInsert<…>")
+        #expect(SwiftSimplifier.withoutLongTemplateArguments("ns::Bar<int>::baz") == "ns::Bar<int>::baz")
+        #expect(SwiftSimplifier.withoutLongTemplateArguments("ns::operator<") == "ns::operator<")
+    }
+
     @Test("plain C and Go names are never touched, whatever the mode", arguments: DemangleMode.allCases)
     func plainNames(mode: DemangleMode) {
         var demangler = Demangler(mode: mode)

@@ -11,8 +11,12 @@ struct SymbolOptions: ParsableArguments {
     @Flag(help: "Leave out inlined frames: one frame per real function.")
     var noInline = false
 
-    @Option(help: "full, no-params (drop only the parameter list) or none.")
-    var demangle: DemangleMode = .noParams
+    @Option(
+        help: """
+            simplified (default: no parameter lists; Swift names as `swift demangle --simplified` reads them), \
+            no-params (drop only the parameter list), full or none.
+            """)
+    var demangle: DemangleMode = .simplified
 
     @Flag(help: "Include the kernel's part of each stack (names from /proc/kallsyms, suffix _[k] in folded output).")
     var kernel = false

@@ -39,8 +39,8 @@ struct SymbolizeCommand: ParsableCommand {
     @Flag(help: "Only the real function of each address, without the calls inlined into it.")
     var noInline = false
 
-    @Option(help: "How C++, Rust and Swift names are shown: full, no-params (default) or none.")
-    var demangle: String = DemangleMode.noParams.rawValue
+    @Option(help: "How C++, Rust and Swift names are shown: simplified (default), no-params, full or none.")
+    var demangle: String = DemangleMode.simplified.rawValue
 
     @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
     var symbolMemory: Int = 512
@@ -53,7 +53,7 @@ struct SymbolizeCommand: ParsableCommand {
 
     func validate() throws {
         guard DemangleMode(rawValue: demangle) != nil else {
-            throw ValidationError("--demangle must be one of full, no-params, none (got '\(demangle)')")
+            throw ValidationError("--demangle must be one of simplified, no-params, full, none (got '\(demangle)')")
         }
         for token in addresses where Self.parse(token) == nil {
             throw ValidationError("'\(token)' is not a hexadecimal address")
@@ -62,7 +62,7 @@ struct SymbolizeCommand: ParsableCommand {
 
     func run() throws {
         let path = URL(fileURLWithPath: exe).standardizedFileURL.path
-        let mode = DemangleMode(rawValue: demangle) ?? .noParams
+        let mode = DemangleMode(rawValue: demangle) ?? .simplified
         var options = ElfSymbolizer.Options(inlineFrames: !noInline, demangle: mode)
         options.symbolMemoryLimit = max(symbolMemory, 0) << 20
         let symbolizer = ElfSymbolizer(options: options)

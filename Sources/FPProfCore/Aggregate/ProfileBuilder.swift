@@ -377,7 +377,7 @@ public struct ProfileBuilder {
                 out[i] = normalizedCallers[i]
                 continue
             }
-            out[i] = map.packed(i == 0 ? out[i] : out[i] &- 1, near: &last)
+            out[i] = map.packed(map.lookupAddress(out[i], index: i, count: out.count), near: &last)
         }
         if !reusedWalk && walkedAlone { walks.noteNormalized(tid: tid, frames) }
 

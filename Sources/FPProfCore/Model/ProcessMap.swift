@@ -11,10 +11,12 @@ public struct Mapping: Hashable, Sendable {
     /// Address ranges of code that switches stacks (`runtime.systemstack`, `runtime.mcall`, ...): the frame
     /// record above such a frame may lie on another stack, below the current one.
     public var switchRanges: [Range<UInt64>]
+    /// Address ranges of signal restorers (also in `rootRanges`): see `SpecialCode.signalReturns`.
+    public var signalReturnRanges: [Range<UInt64>]
 
     public init(
         start: VirtualAddress, end: VirtualAddress, pageOffset: FileOffset, module: ModuleID, moduleIndex: Int,
-        rootRanges: [Range<UInt64>] = [], switchRanges: [Range<UInt64>] = []
+        rootRanges: [Range<UInt64>] = [], switchRanges: [Range<UInt64>] = [], signalReturnRanges: [Range<UInt64>] = []
     ) {
         self.start = start
         self.end = end
@@ -23,6 +25,7 @@ public struct Mapping: Hashable, Sendable {
         self.moduleIndex = moduleIndex
         self.rootRanges = rootRanges
         self.switchRanges = switchRanges
+        self.signalReturnRanges = signalReturnRanges
     }
 
     @inlinable public func contains(_ address: UInt64) -> Bool {
@@ -52,6 +55,8 @@ public struct ProcessMap: Sendable {
     public private(set) var special: [SpecialRange] = []
     /// Whether any mapping holds stack-switch code: a walk over a map without any needs no repair at switches.
     public private(set) var hasStackSwitches = false
+    /// Whether any mapping holds a signal restorer: only then can a walk's last frame be one.
+    public private(set) var hasSignalReturns = false
 
     public init() {}
 
@@ -69,6 +74,7 @@ public struct ProcessMap: Sendable {
                 left.end = m.start
                 left.rootRanges = old.rootRanges.compactMap { clamp($0, left) }
                 left.switchRanges = old.switchRanges.compactMap { clamp($0, left) }
+                left.signalReturnRanges = old.signalReturnRanges.compactMap { clamp($0, left) }
                 kept.append(left)
             }
             if old.end > m.end {
@@ -77,6 +83,7 @@ public struct ProcessMap: Sendable {
                 right.pageOffset = FileOffset(old.pageOffset.rawValue &+ (m.end.rawValue &- old.start.rawValue))
                 right.rootRanges = old.rootRanges.compactMap { clamp($0, right) }
                 right.switchRanges = old.switchRanges.compactMap { clamp($0, right) }
+                right.signalReturnRanges = old.signalReturnRanges.compactMap { clamp($0, right) }
                 kept.append(right)
             }
         }
@@ -112,6 +119,24 @@ public struct ProcessMap: Sendable {
         self.bounds = bounds
         self.special = special
         hasStackSwitches = special.contains { $0.kind == .stackSwitch }
+        hasSignalReturns = mappings.contains { !$0.signalReturnRanges.isEmpty }
+    }
+
+    /// Whether `address` lies in a signal restorer (`SpecialCode.signalReturns`): a return address there is the
+    /// restorer's own first byte, pushed by the kernel, and names the restorer only as it is.
+    @inlinable public func isSignalReturn(_ address: UInt64) -> Bool {
+        guard hasSignalReturns, let m = index(of: address) else { return false }
+        return mappings[m].signalReturnRanges.contains { $0.contains(address) }
+    }
+
+    /// The address at which to name frame `index` of a walk of `count` raw words, `frame` being that word: the
+    /// sampled IP (frame 0) as it is; a caller at its call site, one byte before the return address (the next
+    /// instruction may belong to another line or function); but a signal restorer at the return address itself,
+    /// since the kernel, not a call, put it there. A restorer is a root, so it can only be the last frame: the
+    /// others cost no search.
+    @inlinable public func lookupAddress(_ frame: UInt64, index: Int, count: Int) -> UInt64 {
+        if index == 0 { return frame }
+        return index == count - 1 && isSignalReturn(frame) ? frame : frame &- 1
     }
 
     /// The index of the mapping holding `address`, if any.

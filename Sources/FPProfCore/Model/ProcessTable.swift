@@ -2,9 +2,17 @@
 public struct SpecialCode: Hashable, Sendable {
     public var roots: [Range<FileOffset>]
     public var stackSwitches: [Range<FileOffset>]
-    public init(roots: [Range<FileOffset>] = [], stackSwitches: [Range<FileOffset>] = []) {
+    /// Signal restorers (glibc's `__restore_rt`): roots too, and entered by a return, not a call (the kernel
+    /// pushes the restorer's first byte as the handler's return address), so a frame there is named at its return
+    /// address itself, not one byte before it.
+    public var signalReturns: [Range<FileOffset>]
+    public init(
+        roots: [Range<FileOffset>] = [], stackSwitches: [Range<FileOffset>] = [],
+        signalReturns: [Range<FileOffset>] = []
+    ) {
         self.roots = roots
         self.stackSwitches = stackSwitches
+        self.signalReturns = signalReturns
     }
 }
 
@@ -80,7 +88,8 @@ public struct ProcessTable {
             maps[m.pid, default: ProcessMap()].insert(
                 Mapping(
                     start: m.start, end: m.end, pageOffset: pageOffset, module: module, moduleIndex: index,
-                    rootRanges: absolute(special.roots), switchRanges: absolute(special.stackSwitches)))
+                    rootRanges: absolute(special.roots + special.signalReturns),
+                    switchRanges: absolute(special.stackSwitches), signalReturnRanges: absolute(special.signalReturns)))
         case .comm(let c):
             if c.isExec && c.pid.rawValue == c.tid.rawValue {
                 // A new image: the old mappings are gone; MMAP2 records for the new ones follow.

@@ -182,6 +182,20 @@ final class LoadedModule {
         }
     }
 
+    /// The module's signal restorers as file-offset ranges: those its symbol table names, and the FDEs its CFI
+    /// marks as signal frames (so a glibc without `.symtab` still ends a handler's stack at `__restore_rt`). Go
+    /// code is named by symbols or `.gopclntab` only. Asked once per module, when its first mapping appears.
+    var signalReturnRanges: [Range<FileOffset>] {
+        guard let file else { return [] }
+        var ranges = file.signalReturnFileRanges
+        if openGo(file) == nil, let table = openCallFrames(file) {
+            ranges += table.signalFrameRanges().compactMap { file.segments.fileOffsets(forVirtualRange: $0) }.map {
+                FileOffset($0.lowerBound)..<FileOffset($0.upperBound)
+            }
+        }
+        return ranges.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
     private func openCallFrames(_ file: ElfFile) -> CallFrameTable? {
         callFrames.get { CallFrameTable(path: file.path) }
     }

@@ -26,12 +26,18 @@ public struct Demangler: Sendable {
         switch mode {
         case .none:
             return nil
-        case .full, .noParams:
+        case .full, .noParams, .simplified:
             if LibibertyDemangler.isMangled(name) {
-                return LibibertyDemangler.demangle(name, parameters: mode == .full)
+                let demangled = LibibertyDemangler.demangle(name, parameters: mode == .full)
+                guard mode == .simplified, let demangled else { return demangled }
+                return SwiftSimplifier.withoutLongTemplateArguments(demangled)
             }
             if SwiftDemangler.isMangled(name), let full = SwiftDemangler.demangle(name) {
-                return mode == .full ? full : SwiftSignature.withoutParameters(full)
+                switch mode {
+                case .full: return full
+                case .simplified: return SwiftSimplifier.simplify(full)
+                default: return SwiftSignature.withoutParameters(full)
+                }
             }
             return nil
         }

@@ -79,6 +79,13 @@ public struct ElfFile: Sendable {
         }
     }
 
+    /// Where in the file the signal restorers named by the symbol table lie (see `RootFrames.signalReturnNames`).
+    public var signalReturnFileRanges: [Range<FileOffset>] {
+        symbols.signalReturnRanges.compactMap { segments.fileOffsets(forVirtualRange: $0) }.map {
+            FileOffset($0.lowerBound)..<FileOffset($0.upperBound)
+        }
+    }
+
     /// Where in the file the functions that run their callee on another stack lie (see `StackSwitchFrames`),
     /// ascending.
     public var stackSwitchFileRanges: [Range<FileOffset>] {

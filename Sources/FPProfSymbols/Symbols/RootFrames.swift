@@ -25,6 +25,15 @@ enum RootFrames {
         "runtime.sigreturn__sigaction.abi0", "__restore_rt",
     ]
 
+    /// The signal restorers (`sa_restorer`): the kernel makes a handler return into one, pushing its first byte as
+    /// the handler's return address, so it is entered by a return, not a call. glibc's `__restore_rt` is
+    /// `mov $15,%rax; syscall` (rt_sigreturn); Go installs its own (`sigreturn__sigaction` since Go 1.21). Each is
+    /// also a root.
+    static let signalReturnNames: Set<String> = [
+        "__restore_rt", "runtime.sigreturn", "runtime.sigreturn.abi0", "runtime.sigreturn__sigaction",
+        "runtime.sigreturn__sigaction.abi0",
+    ]
+
     /// Name prefixes: Go's per-platform entry stubs (`_rt0_amd64_linux`, `_rt0_amd64`, `_rt0_arm64_linux`, ...).
     static let prefixes: [String] = ["_rt0_amd64", "_rt0_arm64"]
 

@@ -109,6 +109,13 @@ struct SymbolTable: Sendable {
         (0..<count).filter(isRoot).map { ranges.starts[$0]..<ranges.ends[$0] }
     }
 
+    /// The ranges of the entries that are signal restorers (`RootFrames.signalReturnNames`), ascending.
+    var signalReturnRanges: [Range<UInt64>] {
+        (0..<count).filter { isRoot($0) && RootFrames.signalReturnNames.contains(name(of: $0)) }.map {
+            ranges.starts[$0]..<ranges.ends[$0]
+        }
+    }
+
     func isStackSwitch(_ index: Int) -> Bool { switchNames[Int(nameIndexes[index])] }
 
     /// The ranges of the entries whose names switch stacks, ascending.

@@ -128,6 +128,28 @@ extension CallFrameTable {
         }
     }
 
+    /// The link-time ranges of the FDEs whose CIE marks them as signal frames (augmentation `S`): the sigreturn
+    /// trampolines a handler returns into, such as glibc's `__restore_rt`, found without any symbol. glibc starts
+    /// that FDE one byte before the trampoline, so that unwinders looking up `return address - 1` still land in it.
+    /// One row per FDE, at its start: what libdw reports there holds for the whole FDE.
+    func signalFrameRanges() -> [Range<UInt64>] {
+        guard let starts = fdeStarts() else { return [] }
+        var found: [Range<UInt64>] = []
+        for start in starts {
+            var frame: OpaquePointer? = nil
+            guard dwarf_cfi_addrframe(cfi, start, &frame) == 0, let frame else { continue }
+            defer { free(UnsafeMutableRawPointer(frame)) }
+            var low: Dwarf_Addr = 0
+            var high: Dwarf_Addr = 0
+            var signal = false
+            guard dwarf_frame_info(frame, &low, &high, &signal) >= 0, signal, high > start,
+                high - start <= Self.longestRow
+            else { continue }
+            found.append(start..<high)
+        }
+        return found
+    }
+
     /// The link-time starts of every FDE, ascending, from `.eh_frame_hdr`'s table; nil when the section is missing
     /// or encoded otherwise than linkers write it (`datarel|sdata4` pairs).
     func fdeStarts() -> [UInt64]? {
