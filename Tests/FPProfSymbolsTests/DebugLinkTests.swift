@@ -31,8 +31,8 @@ final class DebugLinkTests {
         try Tools.run("objcopy", ["--only-keep-debug", binary, debug])
         // objcopy stores the link's base name and the CRC-32 of the debug file it finds at that moment.
         let current = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory)
-        defer { FileManager.default.changeCurrentDirectoryPath(current) }
+        _ = FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(current) }
         try Tools.run("objcopy", ["--strip-debug", "--add-gnu-debuglink=" + name + ".debug", name])
         let symbols = try Tools.run("nm", [binary])
         let line = try #require(symbols.split(separator: "\n").first { $0.hasSuffix(" T main") })

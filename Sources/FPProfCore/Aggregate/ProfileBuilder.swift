@@ -298,7 +298,9 @@ public struct ProfileBuilder {
         case .comm(let c):
             processNames[c.pid] = nil
             threadNames[c.tid] = nil
-        case .fork(let f): threadNames[f.tid] = nil
+        case .fork(let f):
+            threadNames[f.tid] = nil
+            profile.stats.tasksStarted &+= 1
         default: break
         }
         // Any other record may change the table: what was remembered about the processes in it goes.
