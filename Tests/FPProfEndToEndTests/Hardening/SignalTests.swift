@@ -68,6 +68,59 @@ struct SignalTests {
         }
     }
 
+    /// A second SIGINT or SIGTERM while the profile is being written ends fpprof at once (exit 128+signal), and no
+    /// temporary file is left. The write is made to hang by naming a FIFO nobody reads as the output: fpprof
+    /// writes a FIFO in place, and opening it waits for a reader.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func secondSignalDuringTheFinalWriteExitsAtOnce(signal: Int32) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let fifo = scratch.file("profile.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FPProf.executable)
+        process.arguments = [
+            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", fifo, "--",
+            try FixtureBuilder.path(for: .shares), "0",
+        ]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var child: Int32?
+        for _ in 0..<200 where child == nil {
+            usleep(20_000)
+            child = Self.childPID(of: process.processIdentifier)
+        }
+        let launched = try #require(child, "the command was launched")
+        defer { kill(launched, SIGKILL) }
+        usleep(500_000)
+        kill(process.processIdentifier, signal)
+        // The recording ends, the capture is committed (renamed into place), then the profile's open waits.
+        var committed = false
+        for _ in 0..<250 where !committed {
+            usleep(20_000)
+            committed = FileManager.default.fileExists(atPath: scratch.file("run.fpc")) && !Self.isRunning(launched)
+        }
+        try #require(committed, "the recording ended and the capture was written")
+        usleep(300_000)
+        #expect(process.isRunning, "fpprof waits for a reader of the FIFO")
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, signal)
+        var exited = false
+        while !exited, ContinuousClock.now - sent < .seconds(5) {
+            usleep(10_000)
+            exited = !process.isRunning
+        }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let took = ContinuousClock.now - sent
+        #expect(exited && took < .seconds(1), "fpprof took \(took) after the second signal")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal)
+        // Only the committed capture and the FIFO: no hidden temporary file, no partial profile.
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+        #expect(left == ["profile.fifo", "run.fpc"])
+        #expect(Scratch.kind(fifo) == S_IFIFO)
+    }
+
     /// SIGHUP (a closed terminal) ends the recording like SIGTERM: profile and capture written, command ended.
     @Test func sighupEndsTheRecordingGracefully() throws {
         let scratch = try Scratch()
