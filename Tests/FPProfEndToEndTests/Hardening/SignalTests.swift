@@ -7,11 +7,11 @@ import Testing
 struct SignalTests {
     /// Starts `record` of a fixture that runs until killed, waits until it samples, and returns fpprof's process
     /// and the child's pid.
-    static func startRecording(in scratch: Scratch) throws -> (Process, Int32) {
+    static func startRecording(in scratch: Scratch, output: String? = nil) throws -> (Process, Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FPProf.executable)
         process.arguments = [
-            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", scratch.file("run.folded"), "--",
+            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", output ?? scratch.file("run.folded"), "--",
             try FixtureBuilder.path(for: .shares), "0",
         ]
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -77,22 +77,8 @@ struct SignalTests {
         defer { scratch.remove() }
         let fifo = scratch.file("profile.fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FPProf.executable)
-        process.arguments = [
-            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", fifo, "--",
-            try FixtureBuilder.path(for: .shares), "0",
-        ]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        var child: Int32?
-        for _ in 0..<200 where child == nil {
-            usleep(20_000)
-            child = Self.childPID(of: process.processIdentifier)
-        }
-        let launched = try #require(child, "the command was launched")
+        let (process, launched) = try Self.startRecording(in: scratch, output: fifo)
         defer { kill(launched, SIGKILL) }
-        usleep(500_000)
         kill(process.processIdentifier, signal)
         // The recording ends, the capture is committed (renamed into place), then the profile's open waits.
         var committed = false
