@@ -32,8 +32,8 @@ let package = Package(
         .systemLibrary(name: "CDemangle", providers: [.apt(["libiberty-dev"])]),
         // Pure Swift: records, decoding, unwinding, aggregation, folded output.
         .target(name: "FPProfCore"),
-        .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils", "CDemangle"]),
-        // Edge: Debian's zlib, which writes the gzip of pprof files.
+        .target(name: "FPProfSymbols", dependencies: ["FPProfCore", "CElfutils", "CDemangle", "CZlib"]),
+        // Edge: Debian's zlib, which writes the gzip of pprof files and checks the CRC-32 of .gnu_debuglink files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Writers people open: pprof (swift-protobuf, generated code committed; gzip by zlib), SVG flamegraph, speedscope.
         .target(

@@ -1,5 +1,6 @@
-// CZlib: Debian's zlib (zlib1g-dev), the deflate and gzip writer of pprof files. Only FPProfOutput imports it,
-// with `internal import`, so no C type reaches a public API.
+// CZlib: Debian's zlib (zlib1g-dev), the deflate and gzip writer of pprof files, and the CRC-32 that checks a
+// `.gnu_debuglink` file. FPProfOutput and FPProfSymbols import it with `internal import`, so no C type reaches a
+// public API.
 #include <zlib.h>
 
 // deflateInit2 is a macro (it passes ZLIB_VERSION and sizeof(z_stream), which Swift cannot spell): this wrapper

@@ -148,6 +148,7 @@ extension StringProtocol {
     var trimmingSpaces: Substring {
         let s = Substring(self)
         guard let first = s.firstIndex(where: { !$0.isWhitespace }) else { return s[s.endIndex...] }
+        // Invariant: `first` found a character that is not whitespace, so a last one exists.
         let last = s.lastIndex(where: { !$0.isWhitespace })!
         return s[first...last]
     }

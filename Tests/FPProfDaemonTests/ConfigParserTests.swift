@@ -14,6 +14,15 @@ import Testing
         return names.filter { $0.hasSuffix(".toml") }.sorted()
     }
 
+    /// `scripts/fuzz.sh config` found TOMLKit's toml++ asserting (abort) on a table header with no key: refused
+    /// first, naming the line.
+    @Test(arguments: ["[[#", "[=", "[#", "[[ #", "[.", "[[,", "[[# fpproA daemon configuration"])
+    func tableHeaderWithoutAKeyIsASyntaxError(header: String) {
+        #expect(throws: ConfigError.self) { try ConfigParser.parse("[daemon]\n\n" + header + "\n", file: "f.toml") }
+        #expect(ConfigParser.headerWithoutKey("[daemon]\n\n" + header + "\n") == 3)
+        #expect(ConfigParser.headerWithoutKey("[[target]]\n[ target.retention ]\n['q']\nx = [\n [1], ]\n") == nil)
+    }
+
     @Test func everyExampleInConfigIsValid() throws {
         #expect(!Self.examples.isEmpty)
         for name in Self.examples {

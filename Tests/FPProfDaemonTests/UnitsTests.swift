@@ -18,6 +18,12 @@ import Testing
         }
     }
 
+    /// Finite but too long for a Duration's milliseconds: refused, where the conversion trapped (issue 14, item 4).
+    @Test func hugeDurationsAreRefused() {
+        for text in ["1e300s", "1e16w", "9.3e18ms", "1e308d"] { #expect(Units.duration(text) == nil, "\(text)") }
+        #expect(Units.duration("1e6w") == .seconds(604_800_000_000))
+    }
+
     @Test func sizes() {
         #expect(Units.size("512MiB") == 512 << 20)
         #expect(Units.size("1GiB") == 1 << 30)

@@ -86,3 +86,36 @@ struct TargetLauncherTests {
         #expect(TargetLauncher.resolve("", searchPath: "/usr/bin", isExecutable: exists) == nil)
     }
 }
+
+/// The CPU time the summary compares samples with (`CPUTimeProbe`).
+struct CPUTimeParsingTests {
+    @Test func procStatTicksAfterTheLastParenthesis() throws {
+        // pid (comm with ") (" inside) state ppid ... utime=14th field, stime, cutime, cstime.
+        let line = "42 (a) (b) R 1 42 42 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 1 0 100 1000 10"
+        let ticks = try #require(CPUTimeProbe.parseTicks(stat: line))
+        #expect(ticks.user == 257 && ticks.system == 53)
+        #expect(CPUTimeProbe.parseTicks(stat: "42 (x) R 1 2") == nil)
+        #expect(CPUTimeProbe.parseTicks(stat: "42 (x) R 1 42 42 0 -1 0 0 0 0 0 -5 0 0 0 20") == nil)
+    }
+
+    @Test func cgroupCPUStat() throws {
+        let text = "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnr_periods 0\n"
+        #expect(CPUTimeProbe.parseCgroupStat(text) == CPUTime(user: .seconds(1), system: .milliseconds(500)))
+        #expect(CPUTimeProbe.parseCgroupStat("usage_usec 1\n") == nil)
+    }
+
+    @Test func ownProcessIsMeasured() throws {
+        let probe = CPUTimeProbe.start(.pid(ProcessID(getpid())))
+        var sink = 0
+        // 300 ms of this thread's CPU time, however loaded the machine is.
+        func threadCPU() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+        let start = threadCPU()
+        while threadCPU() - start < 0.3 { sink &+= 1 }
+        let used = try #require(probe.finish())
+        #expect(used.total >= .milliseconds(250) && used.total <= .seconds(5), "\(used) \(sink)")
+    }
+}

@@ -11,11 +11,14 @@ import Synchronization
 struct LiveRecording {
     var engine: ProfilingEngine
     var window: EngineWindow
+    /// The target's CPU time over the recording, to compare the samples with; nil when unknown.
+    var cpuTime: CPUTime?
 
     static func run(
         target: SamplerTarget, settings: EngineSettings, duration: Double?, raw: StreamingFile?,
         formats: [RenderOptions]
     ) async throws(EngineError) -> LiveRecording {
+        let cpuProbe = CPUTimeProbe.start(target)
         let engine = try ProfilingEngine(target: target, settings: settings, raw: raw, logger: CLILogger.logger)
         let signals = StopSignals { engine.stop() }
         defer { signals.finish() }
@@ -34,7 +37,9 @@ struct LiveRecording {
                 elapsed: ContinuousClock.now - started, samples: progress.samples, lost: progress.lostRecords)
         }
         status.clear()
-        return LiveRecording(engine: engine, window: try engine.cutWindow(formats: formats))
+        // After `run`: a launched command has been reaped, so its time is in fpprof's RUSAGE_CHILDREN.
+        let cpuTime = cpuProbe.finish()
+        return LiveRecording(engine: engine, window: try engine.cutWindow(formats: formats), cpuTime: cpuTime)
     }
 
     /// The end-of-recording report: totals, statuses, how the command ended, what could not be read.
@@ -44,6 +49,12 @@ struct LiveRecording {
             elapsed: window.duration, droppedBatches: window.droppedBatches
         ).text
         if let exit = engine.childExitStatus { text += "fpprof: the command \(exit)\n" }
+        let stats = window.profile.stats
+        text += CPUTimeCheck(
+            samples: stats.samples, frequency: engine.settings.sampler.frequency, cpuTime: cpuTime,
+            elapsed: window.duration, lostRecords: stats.lostRecords, sampledThreads: stats.threads.count,
+            tasksStarted: stats.tasksStarted
+        ).lines.joined()
         for warning in engine.warnings { text += "fpprof: warning: \(warning)\n" }
         if window.profile.modules.refused > 0 {
             text +=

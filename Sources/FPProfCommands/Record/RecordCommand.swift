@@ -78,9 +78,6 @@ struct RecordCommand: AsyncParsableCommand {
                 failures.append(error)
             }
             StandardError.write(recording.summary)
-            if recording.window.samples == 0 {
-                StandardError.write("fpprof: no samples were taken; was the target running on a CPU?\n")
-            }
             if let last = failures.last {
                 for failure in failures.dropLast() { StandardError.write("fpprof: \(failure.message)\n") }
                 throw last

@@ -197,7 +197,9 @@ public struct ProfileBuilder {
             stats.lostRecords &+= l.count
             return
         case .comm(let c): names.renamed(pid: c.pid, tid: c.tid)
-        case .fork(let f): names.forked(tid: f.tid)
+        case .fork(let f):
+            names.forked(tid: f.tid)
+            stats.tasksStarted &+= 1
         default: break
         }
         // Any other record may change the table: what was remembered about the processes in it goes.

@@ -91,6 +91,9 @@ public struct ProfileStats: Hashable, Sendable {
     public var samplesWithCFI = 0
     public var threads: Set<ThreadID> = []
     public var processes: Set<ProcessID> = []
+    /// Threads and processes the targets created while recorded (FORK records): far more than `threads` means
+    /// many lived too briefly to be sampled.
+    public var tasksStarted = 0
     public var firstTime: UInt64?
     public var lastTime: UInt64?
     public init() {}

@@ -54,6 +54,7 @@ public struct RecordDecoder: Sendable {
         }
         let record = bytes.prefix(size)
         var c = ByteCursor(record)
+        // Invariant: recordSize checked the record holds at least its 8-byte header, so these two reads succeed.
         let type = c.u32()!
         let misc = c.u16()!
         _ = c.u16()

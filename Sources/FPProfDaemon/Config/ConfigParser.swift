@@ -32,6 +32,11 @@ public enum ConfigParser {
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+        if let line = headerWithoutKey(text) {
+            throw ConfigError(
+                file: file, line: line, key: nil,
+                message: "TOML syntax: a table header must start with a key or a quoted key")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -271,4 +276,23 @@ struct ListenAddress {
     }
 
     var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+}
+
+extension ConfigParser {
+    /// The first line (1-based) that opens a table header (`[` or `[[`) with neither a key, a quote nor `]` after
+    /// it (`[[#`, `[=`, `[.`). toml++ 3 (inside TOMLKit) asserts on such a header, which aborts a debug build and
+    /// is undefined behaviour in a release one; found by `scripts/fuzz.sh config`. Checked before TOMLKit sees the
+    /// text. A line of a multi-line string starting so is refused too: no fpprof key holds such text.
+    static func headerWithoutKey(_ text: String) -> Int? {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            guard let next = rest.first(where: { $0 != " " && $0 != "\t" }) else { return index + 1 }
+            let isKey = next.isASCII && (next.isLetter || next.isNumber || next == "_" || next == "-")
+            if !(isKey || next == "\"" || next == "'" || next == "]") { return index + 1 }
+        }
+        return nil
+    }
 }

@@ -11,7 +11,10 @@ enum Units {
             let number = trimmed.dropLast(suffix.count).trimmingSpaces
             // "5ms" also ends in "s": the longer suffix is tried first, and "5m" is not a number.
             guard let value = Double(number), value >= 0, value.isFinite, !number.hasPrefix("+") else { continue }
-            return .milliseconds(Int64((value * seconds * 1000).rounded()))
+            // `1e300s` is a finite number, and converting its milliseconds to Int64 would trap: refused instead.
+            let milliseconds = (value * seconds * 1000).rounded()
+            guard milliseconds < Double(Int64.max) else { return nil }
+            return .milliseconds(Int64(milliseconds))
         }
         return nil
     }

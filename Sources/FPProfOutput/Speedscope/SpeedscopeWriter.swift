@@ -56,7 +56,9 @@ public struct SpeedscopeWriter {
             let weight = useNanoseconds ? Int(clamping: stack.period) : stack.samples
             groups[key]!.samples.append(sample)
             groups[key]!.weights.append(weight)
-            groups[key]!.endValue += weight
+            // Periods come from the capture, which may be crafted: the sum saturates instead of trapping.
+            let (sum, overflow) = groups[key]!.endValue.addingReportingOverflow(weight)
+            groups[key]!.endValue = overflow ? Int.max : sum
         }
 
         let profiles = order.map { groups[$0]! }

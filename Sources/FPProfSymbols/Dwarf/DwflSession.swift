@@ -2,7 +2,8 @@ internal import CElfutils
 
 /// One file opened through libdwfl the way `eu-addr2line -e FILE` opens it (`dwfl_report_offline`), so that libdwfl
 /// finds the DWARF wherever it lives: in the file itself, in a separate debug file under
-/// `/usr/lib/debug/.build-id/`, or through `.gnu_debuglink`, and resolves a `.gnu_debugaltlink` (dwz) file.
+/// `/usr/lib/debug/.build-id/`, or through `.gnu_debuglink`, and resolves a `.gnu_debugaltlink` (dwz) file. Those
+/// debug files are looked up by `DebugFileSearch` (through `findDebugFile`), never by libdwfl's own blocking `open`.
 ///
 /// The session owns the `Dwfl` and the callbacks libdwfl keeps a pointer to; everything read through `dwarf` is
 /// valid only while the session lives. Not thread-safe (libdw handles never are): one owner asks all questions.
@@ -21,7 +22,7 @@ final class DwflSession {
         let callbacks = UnsafeMutablePointer<Dwfl_Callbacks>.allocate(capacity: 1)
         callbacks.initialize(
             to: Dwfl_Callbacks(
-                find_elf: dwfl_build_id_find_elf, find_debuginfo: dwfl_standard_find_debuginfo,
+                find_elf: dwfl_build_id_find_elf, find_debuginfo: findDebugFile,
                 section_address: dwfl_offline_section_address, debuginfo_path: nil))
         guard let dwfl = dwfl_begin(callbacks) else {
             callbacks.deallocate()

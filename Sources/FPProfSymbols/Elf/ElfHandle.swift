@@ -62,6 +62,13 @@ struct ElfHandle: ~Copyable {
         close(descriptor)
     }
 
+    /// A second close-on-exec descriptor of the file, which the caller owns: for libdwfl, which takes a debug file
+    /// as a descriptor it closes itself.
+    func duplicateDescriptor() -> Int32? {
+        let duplicate = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        return duplicate >= 0 ? duplicate : nil
+    }
+
     /// The program headers, each as libelf translates it to the 64-bit layout.
     func programHeaders() throws(ElfReadError.Reason) -> [GElf_Phdr] {
         var count = 0

@@ -37,6 +37,8 @@ struct GoPclntab: Sendable {
         pointerSize = Int(bytes[7])
         func word(_ index: Int) -> Int? {
             let offset = 8 + index * Int(bytes[7])
+            // The header's eight words must lie in the table: 64 bytes are not enough for 8-byte words.
+            guard offset + Int(bytes[7]) <= bytes.count else { return nil }
             var value: UInt64 = 0
             for byte in (0..<Int(bytes[7])).reversed() { value = value << 8 | UInt64(bytes[offset + byte]) }
             return Int(exactly: value)

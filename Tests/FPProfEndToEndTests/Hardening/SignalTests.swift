@@ -7,11 +7,11 @@ import Testing
 struct SignalTests {
     /// Starts `record` of a fixture that runs until killed, waits until it samples, and returns fpprof's process
     /// and the child's pid.
-    static func startRecording(in scratch: Scratch) throws -> (Process, Int32) {
+    static func startRecording(in scratch: Scratch, output: String? = nil) throws -> (Process, Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FPProf.executable)
         process.arguments = [
-            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", scratch.file("run.folded"), "--",
+            "record", "-F", "999", "--raw", scratch.file("run.fpc"), "-o", output ?? scratch.file("run.folded"), "--",
             try FixtureBuilder.path(for: .shares), "0",
         ]
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -66,6 +66,45 @@ struct SignalTests {
             let mode = try #require(Scratch.mode(scratch.file(name)))
             #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
         }
+    }
+
+    /// A second SIGINT or SIGTERM while the profile is being written ends fpprof at once (exit 128+signal), and no
+    /// temporary file is left. The write is made to hang by naming a FIFO nobody reads as the output: fpprof
+    /// writes a FIFO in place, and opening it waits for a reader.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func secondSignalDuringTheFinalWriteExitsAtOnce(signal: Int32) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let fifo = scratch.file("profile.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let (process, launched) = try Self.startRecording(in: scratch, output: fifo)
+        defer { kill(launched, SIGKILL) }
+        kill(process.processIdentifier, signal)
+        // The recording ends, the capture is committed (renamed into place), then the profile's open waits.
+        var committed = false
+        for _ in 0..<250 where !committed {
+            usleep(20_000)
+            committed = FileManager.default.fileExists(atPath: scratch.file("run.fpc")) && !Self.isRunning(launched)
+        }
+        try #require(committed, "the recording ended and the capture was written")
+        usleep(300_000)
+        #expect(process.isRunning, "fpprof waits for a reader of the FIFO")
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, signal)
+        var exited = false
+        while !exited, ContinuousClock.now - sent < .seconds(5) {
+            usleep(10_000)
+            exited = !process.isRunning
+        }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let took = ContinuousClock.now - sent
+        #expect(exited && took < .seconds(1), "fpprof took \(took) after the second signal")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal)
+        // Only the committed capture and the FIFO: no hidden temporary file, no partial profile.
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+        #expect(left == ["profile.fifo", "run.fpc"])
+        #expect(Scratch.kind(fifo) == S_IFIFO)
     }
 
     /// SIGHUP (a closed terminal) ends the recording like SIGTERM: profile and capture written, command ended.
