@@ -82,7 +82,8 @@ struct HybridDifferentialTests {
         }
         if workload == .sqlite3 {
             // Measured: 2.5-4 % of sqlite3's samples end [truncated] or [bad-frame] short of the root where perf
-            // dwarf walks them all, so its outer frames' shares are up to 4 points low (issue 15, open); two runs of ~450 samples also differ.
+            // dwarf walks them all, so its outer frames' shares are up to 4 points low (issue 15, open); two runs
+            // of ~450 samples also differ by a few points.
             withKnownIssue("sqlite3: 2.5-4 % of the walks stop short of the root", isIntermittent: true) {
                 compare()
             }
