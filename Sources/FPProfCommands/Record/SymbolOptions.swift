@@ -24,7 +24,7 @@ struct SymbolOptions: ParsableArguments {
             its caller). hybrid: walk frame records while they are sound and the call frame information (.eh_frame) \
             where the code keeps none, such as libraries built without frame pointers.
             """)
-    var unwind: UnwindMode = .hybrid
+    var unwind: UnwindMode = .fp
 
     @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
     var symbolMemory: Int = 512
