@@ -97,12 +97,14 @@ struct HybridDifferentialTests {
         let scratch = FPProf.temporaryPath("fpcheck")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let xz = try FPProf.run(["fpcheck", "-F", "499", "--unwind", "hybrid", "--"] + Workload.xz.command(scratch: scratch))
+        let xz = try FPProf.run(
+            ["fpcheck", "-F", "499", "--unwind", "hybrid", "--"] + Workload.xz.command(scratch: scratch))
         #expect(xz.status == 0, "\(xz.stderr)")
         let line = xz.stdout.split(separator: "\n").first { $0.contains("liblzma.so.5") && $0.contains("%") }
         #expect(line?.contains("recovered by CFI: built without frame pointers") == true, "\(xz.stdout)")
         let strict = try FPProf.run(
-            ["fpcheck", "-F", "499", "--unwind", "hybrid", "--require-frame-pointers", "--"] + Workload.xz.command(scratch: scratch))
+            ["fpcheck", "-F", "499", "--unwind", "hybrid", "--require-frame-pointers", "--"]
+                + Workload.xz.command(scratch: scratch))
         #expect(strict.status == 4, "\(strict.stdout)")
 
         let shares = try FixtureBuilder.path(for: .shares)
