@@ -1,4 +1,4 @@
-import FPProfCore
+public import FPProfCore
 public import FPProfOutput
 import FPProfSymbols
 public import Foundation
@@ -17,7 +17,7 @@ public struct ReplayedCapture: Sendable {
 public enum CaptureReplay {
     public static func render(
         _ input: ReportInputStream, name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
-        options: RenderOptions, modificationTime: Date?
+        unwind: UnwindMode = .fp, options: RenderOptions, modificationTime: Date?
     ) throws(EngineError) -> ReplayedCapture {
         let header: CaptureHeader
         do { header = try readHeader(input) } catch {
@@ -31,7 +31,7 @@ public enum CaptureReplay {
         do {
             builder = try PipelineSetup.builder(
                 format: header.format, perThread: perThread || options.format.needsThreadKeys,
-                kernel: symbols.kernel, symbolizer: symbolizer)
+                kernel: symbols.kernel, symbolizer: symbolizer, unwind: unwind)
         } catch {
             throw EngineError(.capture, "\(name): capture is corrupt: its record format cannot be decoded (\(error))")
         }

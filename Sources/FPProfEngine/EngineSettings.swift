@@ -1,3 +1,4 @@
+public import FPProfCore
 public import FPProfSampler
 
 /// Everything one recording is chosen with: what to sample and how, and how samples are keyed and named.
@@ -9,11 +10,14 @@ public struct EngineSettings: Sendable {
     /// Key Go stacks by goroutine, read from the live process (`GoroutineReader`).
     public var perGoroutine: Bool
     public var symbols: SymbolSettings
+    /// Frame records alone (`fp`), or frame records and CFI where the code keeps none (`hybrid`).
+    public var unwind: UnwindMode
 
     public init(
         sampler: SamplerConfiguration = SamplerConfiguration(), perThread: Bool = false, perGoroutine: Bool = false,
-        symbols: SymbolSettings = SymbolSettings()
+        symbols: SymbolSettings = SymbolSettings(), unwind: UnwindMode = .fp
     ) {
+        self.unwind = unwind
         self.sampler = sampler
         self.perThread = perThread
         self.perGoroutine = perGoroutine

@@ -64,7 +64,7 @@ public final class ProfilingEngine: Sendable {
         do {
             builder = try PipelineSetup.builder(
                 format: session.format, perThread: settings.perThread, kernel: settings.symbols.kernel,
-                symbolizer: symbolizer,
+                symbolizer: symbolizer, unwind: settings.unwind,
                 goroutines: settings.perGoroutine ? GoroutineReader(symbolizer: symbolizer) : nil)
         } catch {
             throw EngineError(.sampler, "the sampler's record format cannot be decoded: \(error)")

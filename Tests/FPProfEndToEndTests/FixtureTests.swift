@@ -207,9 +207,14 @@ enum PerfTool {
             ],
             timeout: 60)
         let script = try FixtureCommand.check(path, ["script", "-i", data, "-F", "ip,sym"], timeout: 60)
+        return parseScript(script.stdout)
+    }
+
+    /// `perf script -F ip,sym` output as stacks: one block of `ip symbol` lines per sample, leaf first.
+    static func parseScript(_ text: String) -> [[String]] {
         var stacks: [[String]] = []
         var current: [String] = []
-        for line in script.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty {
                 if !current.isEmpty { stacks.append(current) }

@@ -7,6 +7,16 @@ struct FPCheckReport {
     var profile: RawProfile
     var event: String
     var frequency: Int
+    /// Modules whose caller frames keep no frame record (`FramelessModules.find`).
+    var frameless: [FramelessModule] = []
+
+    /// The modules `--require-frame-pointers` fails on: those whose missing records are not a rare exception.
+    var lackingFramePointers: [FramelessModule] { frameless.filter { $0.share >= Self.reportedShare } }
+    /// At least this share of a module's caller frames without a record names the module (a few hand-written
+    /// assembly functions in a module built with frame pointers stay below it).
+    static let reportedShare = 0.05
+    /// From this share on, the module as a whole was built without frame pointers.
+    static let builtWithoutShare = 0.5
 
     func text<S: Symbolizer>(namer: inout FrameNamer<S>) -> String {
         let stats = profile.stats
@@ -17,6 +27,7 @@ struct FPCheckReport {
             return "\(status) \(n) (\(String(format: "%.1f", share))%)"
         }
         out += "unwind: " + statuses.joined(separator: ", ") + "\n"
+        out += "walked: " + WalkShares(stats).text + "\n"
         let flagged = FrameRecordReport.flagged(in: profile)
         if flagged.isEmpty {
             out += "flagged frame records: none\n"
@@ -39,8 +50,28 @@ struct FPCheckReport {
                 out += line + "  \(counts[line]!) samples\n"
             }
         }
+        out += framelessText(namer: &namer)
         let healthy = !FrameRecordReport.hasLoops(profile)
         out += "verdict: " + (healthy ? "healthy" : "frame-pointer loops or cycles found") + "\n"
+        return out
+    }
+
+    /// One line per module lacking frame records, with the functions most often found without one.
+    private func framelessText<S: Symbolizer>(namer: inout FrameNamer<S>) -> String {
+        let modules = lackingFramePointers
+        guard !modules.isEmpty else { return "modules without frame pointers: none\n" }
+        var out = "modules without frame pointers:\n"
+        for m in modules {
+            let percent = Int((m.share * 100).rounded())
+            let verdict =
+                m.share >= Self.builtWithoutShare
+                ? "built without frame pointers" : "some functions keep no frame record"
+            out += "  \(module(m.module)): \(percent) % of its frames recovered by CFI: \(verdict)\n"
+            var byFunction: [String: Int] = [:]
+            for (site, samples) in m.sites { byFunction[name(site, &namer), default: 0] += samples }
+            let top = byFunction.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
+            out += "    functions: " + top.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + "\n"
+        }
         return out
     }
 
@@ -54,8 +85,9 @@ struct FPCheckReport {
         "\(module(packed))+0x\(String(ModuleTable.unpack(packed).offset + (returnAddress ? 1 : 0), radix: 16))"
     }
 
-    private func module(_ packed: UInt64) -> String {
-        let index = ModuleTable.unpack(packed).module
-        return index < profile.modules.modules.count ? profile.modules.modules[index].shortName : "?"
+    private func module(_ packed: UInt64) -> String { module(ModuleTable.unpack(packed).module) }
+
+    private func module(_ index: Int) -> String {
+        index < profile.modules.modules.count ? profile.modules.modules[index].shortName : "?"
     }
 }

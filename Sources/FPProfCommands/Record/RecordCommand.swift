@@ -59,7 +59,7 @@ struct RecordCommand: AsyncParsableCommand {
             let settings = EngineSettings(
                 sampler: sampling.configuration(for: target.target),
                 perThread: perThread || options.format.needsThreadKeys, perGoroutine: perGoroutine,
-                symbols: symbols.settings)
+                symbols: symbols.settings, unwind: symbols.unwind)
             if case .pid(let pid) = target.target { try PtraceAccess.check(pid: pid.rawValue) }
             let recording: LiveRecording
             do {

@@ -22,6 +22,7 @@ struct Summary {
             return "\(status) \(n) (\(String(format: "%.1f", share))%)"
         }
         out += "fpprof: unwind: " + parts.joined(separator: ", ") + "\n"
+        out += "fpprof: walked: " + WalkShares(stats).text + "\n"
         if stats.decodeErrors > 0 { out += "fpprof: \(stats.decodeErrors) records could not be decoded\n" }
         return out
     }

@@ -5,8 +5,9 @@ import FPProfSymbols
 import Foundation
 
 extension DemangleMode: ExpressibleByArgument {}
+extension UnwindMode: ExpressibleByArgument {}
 
-/// How frames are named, shared by `record` and `fpcheck`.
+/// How stacks are walked and frames named, shared by `record`, `report` and `fpcheck`.
 struct SymbolOptions: ParsableArguments {
     @Flag(help: "Leave out inlined frames: one frame per real function.")
     var noInline = false
@@ -20,6 +21,14 @@ struct SymbolOptions: ParsableArguments {
 
     @Flag(help: "Include the kernel's part of each stack (names from /proc/kallsyms, suffix _[k] in folded output).")
     var kernel = false
+
+    @Option(
+        help: """
+            fp: walk frame records only (as before; a frame record a function does not keep ends the walk or skips \
+            its caller). hybrid: walk frame records while they are sound and the call frame information (.eh_frame) \
+            where the code keeps none, such as libraries built without frame pointers.
+            """)
+    var unwind: UnwindMode = .fp
 
     @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
     var symbolMemory: Int = 512

@@ -64,7 +64,7 @@ struct ReportCommand: ParsableCommand {
             if (try? stream.peek(Capture.magic.count)) == Capture.magic {
                 let replayed = try CaptureReplay.render(
                     stream, name: input, perThread: perThread, symbols: symbols.settings, symfs: symfs,
-                    options: options, modificationTime: ReportInput.modificationTime(input))
+                    unwind: symbols.unwind, options: options, modificationTime: ReportInput.modificationTime(input))
                 rendered = Rendered(bytes: replayed.bytes, warnings: replayed.warnings, partial: replayed.partial)
             } else {
                 rendered = try FoldedReport.render(

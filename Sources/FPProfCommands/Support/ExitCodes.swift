@@ -8,6 +8,8 @@ enum FPProfExit {
     static let partial = ExitCode(2)
     /// Frame-pointer loops or cycles were found (`fpcheck`).
     static let unhealthy = ExitCode(3)
+    /// Modules built without frame pointers were found (`fpcheck --require-frame-pointers`).
+    static let missingFramePointers = ExitCode(4)
     /// ArgumentParser's own code for bad flags.
     static let usage = ExitCode(64)
 }

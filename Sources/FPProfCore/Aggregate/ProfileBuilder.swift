@@ -220,6 +220,7 @@ public struct ProfileBuilder {
     /// pointers alone. Asked once per module; the symbolizer keeps the rules by build-id.
     public var callFrameRules: ((ModuleID) -> CallFrameRules?)?
     private let hybrid: HybridUnwinder
+    private var hybridFrames: [UInt64] = []
     /// Rules by module index (`nil` inside: the module has none), and whether the module was asked yet. As long as
     /// the module table (bounded by the live modules); a released index is reset to "not asked".
     private var rulesByModule: [CallFrameRules?] = []
@@ -324,14 +325,19 @@ public struct ProfileBuilder {
             if repeated < 0, let rules = cfiRules(pid, map),
                 CallFrameCheck.needsCFI(frames, status: status, rules: rules)
             {
-                frames.removeAll(keepingCapacity: true)
+                // Adopted only when CFI found a frame: otherwise the frame-pointer walk stands, with what the
+                // kernel-chain splice needs to know about it (Go's g0 switches, stacks deeper than the copy).
                 let outcome = hybrid.unwind(
-                    ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, rules: rules, frames: &frames,
-                    entry: entry)
-                status = outcome.status
-                usedCFI = outcome.usedCFI
-                recovered = nil
-                kernelOnly = nil
+                    ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, rules: rules,
+                    frames: &hybridFrames, entry: entry)
+                if outcome.usedCFI {
+                    swap(&frames, &hybridFrames)
+                    status = outcome.status
+                    usedCFI = true
+                    recovered = nil
+                    kernelOnly = nil
+                }
+                hybridFrames.removeAll(keepingCapacity: true)
             }
             if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
                 let m = map.index(of: ip)
@@ -384,6 +390,7 @@ public struct ProfileBuilder {
         if !reusedWalk && walkedAlone { walks.noteNormalized(tid: tid, frames) }
 
         if options.kernel, let chain = s.callchain { prependKernelFrames(chain) }
+        key.walkedByCFI = usedCFI
         _ = count(pid: pid, tid: tid, status: status, goroutine: goroutine, period: s.period ?? 0)
     }
 
@@ -429,6 +436,7 @@ public struct ProfileBuilder {
         let callers = walks.normalized(slot: slot)
         frames.append(contentsOf: callers[1...])
         if options.kernel, let chain = kernelChain { prependKernelFrames(chain) }
+        key.walkedByCFI = false  // only walks by frame records alone are reused
         let i = count(pid: pid, tid: tid, status: status, goroutine: -1, period: period)
         if memoizable, let i {
             walks.setCounted(

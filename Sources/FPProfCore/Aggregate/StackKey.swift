@@ -53,11 +53,16 @@ public struct StackKey: Hashable, Sendable {
     /// otherwise (not Go code, a sample on a g0 or signal stack, a raw capture replayed without the process).
     public var goroutine: Int64
     public var frames: [UInt64]
+    /// Whether the walk needed call frame information for at least one frame (`--unwind hybrid`): such a stack is
+    /// as whole as its status says, but it went through code that keeps no frame record. Not hashed (equal keys
+    /// still hash equal): the same frames walked both ways are rare.
+    public var walkedByCFI: Bool
 
     public init(
         pid: ProcessID, tid: ThreadID, processName: Int32, threadName: Int32, status: UnwindStatus, frames: [UInt64],
-        goroutine: Int64 = -1
+        goroutine: Int64 = -1, walkedByCFI: Bool = false
     ) {
+        self.walkedByCFI = walkedByCFI
         self.goroutine = goroutine
         self.pid = pid
         self.tid = tid

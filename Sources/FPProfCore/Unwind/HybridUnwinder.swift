@@ -65,11 +65,15 @@ public struct HybridUnwinder: Sendable {
         while true {
             if before &+ frames.count > maxDepth { return outcome(.truncated) }
             var rule = rules.rule(at: first ? pc : pc &- 1, hint: &ruleHint)
+            // The entry rule (Go's `.gopclntab`, a frameless leaf) is what the frame-pointer walk uses too: a
+            // step by it is not a CFI step.
+            var byEntryRule = false
             if first, rule == nil {
                 switch entry {
                 case .framePointer: break
                 case .returnAddressAtSP(let offset):
                     rule = .stack(cfa: Int32(truncatingIfNeeded: offset + 8), savedBP: nil)
+                    byEntryRule = true
                 case .recordAtSP(let offset): bp = sp &+ UInt64(offset)
                 }
             }
@@ -130,7 +134,7 @@ public struct HybridUnwinder: Sendable {
                 }
                 ret = r
                 nextSP = cfa
-                viaCFI = true
+                viaCFI = !byEntryRule
             }
             switchPending = false
             switch code.classify(ret, hint: &hint) {

@@ -1,3 +1,4 @@
+import FPProfCore
 import FPProfSampler
 import Foundation
 import TOMLKit
@@ -7,11 +8,11 @@ import TOMLKit
 public enum ConfigParser {
     static let topKeys = [
         "state_directory", "window", "frequency", "stack_size", "formats", "per_goroutine", "user_callchain",
-        "kernel", "retention", "symbol_memory", "target", "http", "upload",
+        "kernel", "unwind", "retention", "symbol_memory", "target", "http", "upload",
     ]
     static let targetKeys = [
         "name", "pid", "exe", "comm", "cgroup", "unit", "all", "frequency", "stack_size", "formats",
-        "per_goroutine", "user_callchain", "kernel", "per_process", "retention", "labels",
+        "per_goroutine", "user_callchain", "kernel", "unwind", "per_process", "retention", "labels",
     ]
     static let retentionKeys = ["max_age", "max_bytes"]
     static let httpKeys = ["listen", "allow_remote", "token_file", "max_profile_seconds"]
@@ -122,6 +123,13 @@ public enum ConfigParser {
                 throw t.error("user_callchain", "expected one of \(choices), got \"\(v)\"")
             }
             s.userCallchain = choice
+        }
+        let modes = UnwindMode.allCases.map(\.rawValue).joined(separator: ", ")
+        if let v = try t.string("unwind", expected: "one of \(modes)") {
+            guard let mode = UnwindMode(rawValue: v) else {
+                throw t.error("unwind", "expected one of \(modes), got \"\(v)\"")
+            }
+            s.unwind = mode
         }
         return s
     }

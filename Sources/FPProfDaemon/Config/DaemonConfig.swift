@@ -1,3 +1,5 @@
+public import FPProfCore
+
 /// What `fpprof daemon` is told to do, as read from its TOML file: every value checked, every default filled in.
 /// `config/fpprof.toml` documents each key; `ConfigParser` turns a file into this value or a `ConfigError` naming
 /// the line and key.
@@ -27,6 +29,8 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var perGoroutine = false
     public var userCallchain: CallchainChoice = .auto
     public var kernel = false
+    /// Frame records alone, or frame records and CFI (`fpprof record --unwind`).
+    public var unwind: UnwindMode = .fp
 
     public init() {}
 }

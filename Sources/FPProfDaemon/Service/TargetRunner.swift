@@ -56,7 +56,7 @@ final class TargetRunner: Sendable {
         recording = try WindowedRecording(
             settings: .init(
                 formats: spec.target.sampling.formats, kernel: spec.target.sampling.kernel, symbols: symbols,
-                frequency: spec.target.sampling.frequency))
+                frequency: spec.target.sampling.frequency, unwind: spec.target.sampling.unwind))
     }
 
     /// Opens what can be opened now: the per-CPU session of a wide target (an error here, such as a missing

@@ -24,6 +24,7 @@ final class WindowedRecording: Sendable {
         var kernel: Bool
         var symbols: ElfSymbolizer.Options
         var frequency: Int
+        var unwind: UnwindMode
     }
 
     /// A finished window: its profile in each format, per process when asked.
@@ -64,7 +65,7 @@ final class WindowedRecording: Sendable {
         do {
             builder = try PipelineSetup.builder(
                 format: RecordFormat.amd64Profiling, perThread: settings.formats.contains(.pprof),
-                kernel: settings.kernel, symbolizer: symbolizer)
+                kernel: settings.kernel, symbolizer: symbolizer, unwind: settings.unwind)
         } catch {
             throw DaemonError("profile builder: \(error)")
         }

@@ -9,21 +9,29 @@ public import FPProfSymbols
 /// and the namer that adds kernel names. Goroutine ids are the exception: they are read from the live process
 /// (`GoroutineReader`), so only a live recording has them, and a replay has none.
 public enum PipelineSetup {
-    /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames.
+    /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames;
+    /// `unwind` chooses frame records alone or frame records and CFI (`--unwind`).
     public static func builder(
-        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .fp
     ) throws(RecordDecodeError) -> ProfileBuilder {
-        try builder(format: format, perThread: perThread, kernel: kernel, symbolizer: symbolizer, goroutines: nil)
+        try builder(
+            format: format, perThread: perThread, kernel: kernel, symbolizer: symbolizer, unwind: unwind,
+            goroutines: nil)
     }
 
     static func builder(
-        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, goroutines: GoroutineReader?
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode,
+        goroutines: GoroutineReader?
     ) throws(RecordDecodeError) -> ProfileBuilder {
         var builder = try ProfileBuilder(
             format: format,
             options: .init(perThread: perThread, kernel: kernel, perGoroutine: goroutines != nil),
             code: symbolizer)
         builder.prefetch = MemoryPrefetch.bytes
+        if unwind == .hybrid {
+            // Compiled once per module by the symbolizer (kept by build-id under its memory cap).
+            builder.callFrameRules = { symbolizer.callFrameRules(for: $0) }
+        }
         if let goroutines {
             builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3, framePointers: $4) }
         }

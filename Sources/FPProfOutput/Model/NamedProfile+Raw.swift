@@ -49,7 +49,8 @@ extension NamedProfile {
                     thread: perThread ? raw.names[Int(key.threadName)] : nil,
                     tid: perThread ? key.tid.rawValue : nil, goroutine: key.goroutine >= 0 ? key.goroutine : nil,
                     status: key.status,
-                    locations: key.frames.reversed().map(location), samples: weight.samples, period: weight.period))
+                    locations: key.frames.reversed().map(location), samples: weight.samples, period: weight.period,
+                    walkedByCFI: key.walkedByCFI))
         }
     }
 
@@ -59,6 +60,7 @@ extension NamedProfile {
         if a.tid != b.tid { return a.tid < b.tid }
         if a.status != b.status { return a.status.rawValue < b.status.rawValue }
         if a.goroutine != b.goroutine { return a.goroutine < b.goroutine }
+        if a.walkedByCFI != b.walkedByCFI { return !a.walkedByCFI }
         return a.frames.reversed().lexicographicallyPrecedes(b.frames.reversed())
     }
 

@@ -82,6 +82,8 @@ public struct NamedStack: Sendable {
     public var goroutine: Int64?
     /// Anything but `complete` puts a marker frame (`[fp-loop]`, ...) above the known frames.
     public var status: UnwindStatus
+    /// The walk needed call frame information (code without frame records) for at least one frame.
+    public var walkedByCFI: Bool
     /// Indices into `NamedProfile.locations`, root first.
     public var locations: [Int]
     public var samples: Int
@@ -90,8 +92,10 @@ public struct NamedStack: Sendable {
 
     public init(
         process: String, pid: Int32? = nil, thread: String? = nil, tid: Int32? = nil, goroutine: Int64? = nil,
-        status: UnwindStatus = .complete, locations: [Int], samples: Int, period: UInt64 = 0
+        status: UnwindStatus = .complete, locations: [Int], samples: Int, period: UInt64 = 0,
+        walkedByCFI: Bool = false
     ) {
+        self.walkedByCFI = walkedByCFI
         self.process = process
         self.pid = pid
         self.thread = thread

@@ -154,6 +154,8 @@ public enum PprofWriter {
             if let thread = stack.thread { s.label.append(label("thread", str: thread)) }
             if let goroutine = stack.goroutine { s.label.append(label("goroutine", num: goroutine)) }
             if stack.status != .complete { s.label.append(label("unwind", str: stack.status.description)) }
+            // Only the samples that needed CFI are labelled: `-tagfocus=walked=cfi` selects them.
+            if stack.walkedByCFI { s.label.append(label("walked", str: "cfi")) }
             p.sample.append(s)
         }
 
@@ -181,7 +183,10 @@ public enum PprofWriter {
             let tenths = Int((Double(n) * 1000 / Double(total)).rounded())
             return "\(status) \(n) (\(tenths / 10).\(tenths % 10)%)"
         }
-        return "unwind: " + parts.joined(separator: ", ")
+        let cfi = profile.stacks.reduce(0) { $0 + ($1.walkedByCFI ? $1.samples : 0) }
+        // Written only when CFI was needed: a profile walked by frame records alone reads as it always did.
+        let walked = cfi > 0 ? "; walked by frame pointers alone \(profile.totalSamples - cfi), with CFI \(cfi)" : ""
+        return "unwind: " + parts.joined(separator: ", ") + walked
     }
 
     /// The modules locations use, the main binary first (pprof's convention for mapping[0]): the most sampled

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// `--unwind hybrid` against `perf record --call-graph dwarf,16384` (perf unwinds each sample's stack copy with
+/// libdw) on Debian's own programs, built without frame pointers: a walk by frame records alone stops after two
+/// frames there (`[bad-frame]` on nearly every sample of xz), the hybrid walk must reach the stack's root as perf's
+/// does and give the functions perf can name the same inclusive share. Both record a run of the same command;
+/// perf's names of stripped code are `[unknown]`, so the shares compared are those of the functions perf names.
+@Suite(
+    "Hybrid unwinding against perf dwarf", .serialized,
+    .enabled(if: PerfTool.usable, "needs /usr/bin/perf and root"),
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xz")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
+        "needs Debian's xz-utils and sqlite3 (scripts/packages.txt)"))
+struct HybridDifferentialTests {
+    /// A workload of about a second of CPU: xz -9 over base64 text, and a sqlite3 query that folds a million rows.
+    enum Workload: String, CaseIterable, Sendable {
+        case xz
+        case sqlite3
+
+        func command(scratch: String) throws -> [String] {
+            switch self {
+            case .xz:
+                let input = scratch + "/input.txt"
+                var generator = SystemRandomNumberGenerator()
+                var bytes = [UInt8](repeating: 0, count: 1_200_000)
+                for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+                try Data(Data(bytes).base64EncodedString(options: .lineLength76Characters).utf8)
+                    .write(to: URL(fileURLWithPath: input))
+                return ["/usr/bin/xz", "-9", "-k", "-f", "-T1", input]
+            case .sqlite3:
+                return [
+                    "/usr/bin/sqlite3", ":memory:",
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 1000000) "
+                        + "SELECT sum(x*x % 7) FROM c;",
+                ]
+            }
+        }
+    }
+
+    static let roots: Set<String> = ["__libc_start_call_main", "_start", "__libc_start_main_impl", "clone3"]
+
+    @Test("hybrid stacks reach the root and match perf dwarf's inclusive shares", arguments: Workload.allCases)
+    func matchesPerfDwarf(_ workload: Workload) throws {
+        let scratch = FPProf.temporaryPath("hybrid")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let command = try workload.command(scratch: scratch)
+
+        let (folded, result) = try FPProf.record(["-F", "499", "--unwind", "hybrid", "--"] + command)
+        #expect(result.status == 0, "\(result.stderr)")
+        try #require(folded.total > 200, "only \(folded.total) samples")
+        let rooted = folded.count { line in line.frames.contains { Self.roots.contains($0) } }
+        let rootShare = Double(rooted) / Double(folded.total)
+        #expect(rootShare >= 0.95, "\(rooted) of \(folded.total) samples reach the root")
+        #expect(result.stderr.contains("with CFI"), "\(result.stderr)")
+
+        let perf = try PerfTool.recordDwarf(command)
+        try #require(perf.count > 200, "perf: only \(perf.count) samples")
+        let perfRooted = perf.filter { $0.contains { Self.roots.contains($0) } }.count
+        // perf's own walk reaches the root too: the comparison is between two whole walks.
+        #expect(Double(perfRooted) / Double(perf.count) >= 0.9)
+
+        // Inclusive shares of the functions perf names, the ten largest.
+        var perfInclusive: [String: Int] = [:]
+        for stack in perf {
+            // perf adds `__libc_start_main_impl` as an inlined frame of `__libc_start_call_main`'s caller, which
+            // fpprof's walk ends at (a root): not a frame to compare.
+            for name in Set(stack) where name != "[unknown]" && name != "__libc_start_main_impl" {
+                perfInclusive[name, default: 0] += 1
+            }
+        }
+        let top = perfInclusive.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10)
+        try #require(!top.isEmpty)
+        let compare = {
+            for (name, count) in top {
+                let perfShare = Double(count) / Double(perf.count)
+                let ours = Double(folded.count { $0.frames.contains(name) }) / Double(folded.total)
+                #expect(abs(ours - perfShare) <= 0.02, "\(name): fpprof \(ours), perf dwarf \(perfShare)")
+            }
+        }
+        if workload == .sqlite3 {
+            // Measured: 2.5-4 % of sqlite3's samples end [truncated] or [bad-frame] short of the root where perf
+            // dwarf walks them all, so its outer frames' shares are up to 4 points low (issue 15, open); two runs
+            // of ~450 samples also differ by a few points.
+            withKnownIssue("sqlite3: 2.5-4 % of the walks stop short of the root", isIntermittent: true) {
+                compare()
+            }
+        } else {
+            compare()
+        }
+    }
+
+    @Test("fpcheck names liblzma as built without frame pointers; the frame-pointer fixture names nothing")
+    func fpcheckNamesFramelessModules() throws {
+        let scratch = FPProf.temporaryPath("fpcheck")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let xz = try FPProf.run(
+            ["fpcheck", "-F", "499", "--unwind", "hybrid", "--"] + Workload.xz.command(scratch: scratch))
+        #expect(xz.status == 0, "\(xz.stderr)")
+        let line = xz.stdout.split(separator: "\n").first { $0.contains("liblzma.so.5") && $0.contains("%") }
+        #expect(line?.contains("recovered by CFI: built without frame pointers") == true, "\(xz.stdout)")
+        let strict = try FPProf.run(
+            ["fpcheck", "-F", "499", "--unwind", "hybrid", "--require-frame-pointers", "--"]
+                + Workload.xz.command(scratch: scratch))
+        #expect(strict.status == 4, "\(strict.stdout)")
+
+        let shares = try FixtureBuilder.path(for: .shares)
+        let framed = try FPProf.run(["fpcheck", "-F", "499", "--require-frame-pointers", "--", shares, "1"])
+        #expect(framed.status == 0, "\(framed.stdout)")
+        #expect(framed.stdout.contains("modules without frame pointers: none"), "\(framed.stdout)")
+    }
+}
+
+extension PerfTool {
+    /// `perf record --call-graph dwarf,16384` of `command` (it ends when the command does), read back with
+    /// `perf script`: each sample's user frames, leaf first.
+    static func recordDwarf(_ command: [String]) throws -> [[String]] {
+        let data = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fpprof-dwarf-\(getpid())-\(UUID().uuidString).data").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try FixtureCommand.check(
+            path,
+            ["record", "-q", "-e", "cpu-clock:u", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"]
+                + command,
+            timeout: 120)
+        let script = try FixtureCommand.check(path, ["script", "-i", data, "-F", "ip,sym"], timeout: 120)
+        return parseScript(script.stdout)
+    }
+}
