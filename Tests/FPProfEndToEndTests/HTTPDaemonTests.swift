@@ -101,7 +101,9 @@ import Testing
 
     @Test(.enabled(if: FPProf.isRoot, "the daemon samples other processes: needs root or CAP_PERFMON"))
     func goToolPprofGetsTheFixtureSplitAndErrorsArePlainText() throws {
-        let setup = try Setup(fixture: .shares, extra: "[http]\nlisten = \"127.0.0.1:PORT\"\nmax_profile_seconds = 10")
+        let setup = try Setup(
+            fixture: .shares,
+            extra: "frequency = 999\n[http]\nlisten = \"127.0.0.1:PORT\"\nmax_profile_seconds = 10")
         defer { setup.finish() }
         #expect(setup.daemon.waitFor("http listening"), "\(setup.daemon.text)")
         #expect(setup.daemon.waitFor("process attached"), "\(setup.daemon.text)")

@@ -75,6 +75,12 @@ public final class PyroscopeUploader: Service {
         do { spool = try UploadSpool(folder: spoolFolder, maxBytes: config.spoolMaxBytes) } catch {
             throw DaemonError("[[upload]] \(config.url): cannot create the spool \(spoolFolder): \(error)")
         }
+        // A client of its own: a receiver that refuses connections fails the send at once, and this spool's
+        // backoff (not the client's own retries until the deadline) decides when to try again.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         var backoff: Duration = .zero
         var nextTry = ContinuousClock.now
         let attempts = metrics.counter(
@@ -108,7 +114,7 @@ public final class PyroscopeUploader: Service {
                     guard let body = spool.read(entry) else { continue }
                     attempts.increment()
                     do {
-                        try await send(entry, body: body)
+                        try await send(entry, body: body, client: client)
                         spool.remove(entry)
                         backoff = .zero
                     } catch {
@@ -125,10 +131,11 @@ public final class PyroscopeUploader: Service {
             spooled.set(Double(spool.bytes))
             try? await Task.sleep(for: .milliseconds(200))
         }
+        try? await client.shutdown()
     }
 
     /// The request Pyroscope's ingest API documents, with the window's pprof as the multipart `profile` part.
-    private func send(_ entry: UploadSpool.Entry, body: [UInt8]) async throws {
+    private func send(_ entry: UploadSpool.Entry, body: [UInt8], client: HTTPClient) async throws {
         let target = daemon.targets.first { $0.name == entry.target }
         var labels = config.labels.merging(target?.labels ?? [:]) { _, own in own }
         if labels["service_name"] == nil { labels["service_name"] = entry.target }
@@ -160,7 +167,7 @@ public final class PyroscopeUploader: Service {
         form.writeBytes(body)
         form.writeString("\r\n--\(boundary)--\r\n")
         request.body = .bytes(form)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(40))
         let text = try await response.body.collect(upTo: 4096)
         guard (200..<300).contains(response.status.code) else {
             throw DaemonError("\(response.status.code) \(String(buffer: text).prefix(200))")
