@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Edge: the perf_event_open syscall, ioctls and the ring's acquire/release accesses.
@@ -65,6 +69,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The CLI: argument parsing, terminal status and exit codes over FPProfEngine and FPProfDaemon.
@@ -82,7 +91,7 @@ let package = Package(
         .testTarget(name: "FPProfSymbolsTests", dependencies: ["FPProfSymbols", "FPProfCore"]),
         .testTarget(name: "FPProfSamplerTests", dependencies: ["FPProfSampler", "FPProfCore"]),
         .testTarget(name: "FPProfOutputTests", dependencies: ["FPProfOutput", "FPProfCore"]),
-        .testTarget(name: "FPProfDaemonTests", dependencies: ["FPProfDaemon", "FPProfCore"]),
+        .testTarget(name: "FPProfDaemonTests", dependencies: ["FPProfDaemon", "FPProfCore", "FPProfOutput"]),
         .testTarget(
             name: "FPProfEngineTests",
             dependencies: [

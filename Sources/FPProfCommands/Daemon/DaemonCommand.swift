@@ -46,8 +46,13 @@ struct DaemonCommand: AsyncParsableCommand {
             throw FPProfExit.failure
         }
         let service = DaemonService(config: parsed, configPath: config, logger: logger)
+        let network: [any Service]
+        do { network = try service.networkServices(logger: logger) } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw FPProfExit.failure
+        }
         let group = ServiceGroup(
-            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [service] + network, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do { try await group.run() } catch {
             logger.critical("cannot run", metadata: ["error": "\(Self.reason(error))"])
             throw FPProfExit.failure

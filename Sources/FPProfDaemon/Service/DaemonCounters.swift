@@ -15,6 +15,8 @@ public final class DaemonCounters: Sendable {
     }
 
     private let state = Mutex<[String: Target]>([:])
+    /// Phase, recent windows and window listeners, for the HTTP side and the uploaders.
+    public let activity = DaemonActivity()
 
     public init() {}
 
@@ -24,6 +26,7 @@ public final class DaemonCounters: Sendable {
 
     func forget(except names: Set<String>) {
         state.withLock { counters in counters = counters.filter { names.contains($0.key) } }
+        activity.forget(except: names)
     }
 
     public var snapshot: [String: Target] { state.withLock { $0 } }

@@ -29,6 +29,9 @@ public final class DaemonService: Service {
         state = Mutex(State(config: config))
     }
 
+    /// The configuration running now (the last one a reload accepted).
+    public var currentConfig: DaemonConfig { state.withLock { $0.config } }
+
     public func run() async throws {
         // The capability check comes first, so that a unit missing CAP_PERFMON fails at start with a message that
         // names it, whatever the targets.
@@ -36,9 +39,6 @@ public final class DaemonService: Service {
             throw DaemonError(TargetRunner.explain(error))
         }
         let config = state.withLock { $0.config }
-        if config.http != nil || !config.uploads.isEmpty {
-            logger.warning("[http] and [[upload]] are checked but not served yet by this version")
-        }
         var runners: [String: TargetRunner] = [:]
         for target in config.targets {
             let runner = try TargetRunner(spec: Self.spec(target, config), logger: logger, counters: counters)
@@ -65,6 +65,7 @@ public final class DaemonService: Service {
                 }
             }
             notifier.ready(status: "sampling \(runners.count) target(s)")
+            counters.activity.setPhase(.sampling(targets: runners.count))
             logger.info(
                 "sampling",
                 metadata: [
@@ -75,6 +76,7 @@ public final class DaemonService: Service {
                 reload(group: &group)
             }
             notifier.stopping()
+            counters.activity.setPhase(.stopping)
             logger.info("stopping: writing the partial windows")
             let current = state.withLock { s in
                 s.stopping = true
@@ -123,6 +125,7 @@ public final class DaemonService: Service {
             logger.info("target started", metadata: ["target": "\(runner.name)"])
         }
         counters.forget(except: Set(kept.keys))
+        counters.activity.setPhase(.sampling(targets: kept.count))
         state.withLock { s in
             s.config = config
             s.runners = kept

@@ -162,6 +162,7 @@ final class TargetRunner: Sendable {
                 await offload(on: worker) { self.recording.consume(batch.bytes) }
             }
             let stats = session.stats
+            counters.activity.batchesDropped(name, stats.batchesDropped)
             if stats.batchesDropped > 0 {
                 logger.warning(
                     "batches dropped by a slow consumer", metadata: ["batches": "\(stats.batchesDropped)"])
@@ -225,23 +226,7 @@ final class TargetRunner: Sendable {
     }
 
     private func samplerConfiguration(executable: String?) -> SamplerConfiguration {
-        let sampling = spec.target.sampling
-        var c = SamplerConfiguration()
-        c.frequency = sampling.frequency
-        c.stackSize = sampling.stackSize
-        c.includeKernelCallchain = sampling.kernel
-        switch sampling.userCallchain {
-        case .always: c.includeUserCallchain = true
-        case .never: c.includeUserCallchain = false
-        // A wide target has no one executable: the kernel's chain would cost every process on the host.
-        case .auto: c.includeUserCallchain = executable.map(GoExecutable.isGo(path:)) ?? false
-        }
-        // A quarter second of samples per CPU ring, between 128 and 2048 pages, as `fpprof record` sizes it.
-        let bytes = sampling.frequency * (sampling.stackSize + 512) / 4
-        var pages = 128
-        while pages < 2048 && pages * 4096 < bytes { pages *= 2 }
-        c.ringPages = pages
-        return c
+        spec.target.sampling.samplerConfiguration(executable: executable)
     }
 
     /// Cuts the window and writes its files, then applies retention. A failed write (a full disk) skips this
@@ -276,6 +261,12 @@ final class TargetRunner: Sendable {
             c.processes = window.processes.count
             if failed { c.windowsSkipped += 1 } else { c.windowsWritten += 1 }
         }
+        counters.activity.windowWritten(
+            WindowRecord(
+                target: name, start: window.start, duration: window.duration, samples: window.samples,
+                lostRecords: window.lostRecords, samplesByStatus: window.samplesByStatus,
+                processes: window.processes.map(\.rawValue).sorted(), files: files),
+            pprof: window.outputs.compactMapValues { $0[.pprof] })
         let statuses = window.samplesByStatus.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         logger.info(
