@@ -219,7 +219,7 @@ import Testing
         var frames = frames
         let i = stacks.count(
             &frames, pid: ProcessID(1), tid: ThreadID(tid), processName: 0, threadName: -1, status: .complete,
-            goroutine: -1, period: period)
+            goroutine: -1, walkedByCFI: false, period: period)
         return i
     }
 
@@ -228,7 +228,7 @@ import Testing
         var frames: [UInt64] = [1, 2, 3]
         _ = stacks.count(
             &frames, pid: ProcessID(1), tid: ThreadID(1), processName: 0, threadName: -1, status: .complete,
-            goroutine: -1, period: 10)
+            goroutine: -1, walkedByCFI: false, period: 10)
         #expect(frames == [1, 2, 3])
         _ = count(&stacks, [1, 2, 3], period: 5)
         _ = count(&stacks, [1, 2, 3], tid: 2)

@@ -390,20 +390,19 @@ public struct ProfileBuilder {
         if !reusedWalk && walkedAlone { walks.noteNormalized(tid: tid, frames) }
 
         if options.kernel, let chain = s.callchain { prependKernelFrames(chain) }
-        key.walkedByCFI = usedCFI
-        _ = count(pid: pid, tid: tid, status: status, goroutine: goroutine, period: s.period ?? 0)
+        _ = count(pid: pid, tid: tid, status: status, goroutine: goroutine, walkedByCFI: usedCFI, period: s.period ?? 0)
     }
 
     /// Adds one sample of the stack in `frames` with these labels; returns where it was counted, unless the stack
     /// was new (see `StackAggregator`).
-    private mutating func count(pid: ProcessID, tid: ThreadID, status: UnwindStatus, goroutine: Int64, period: UInt64)
-        -> [StackKey: StackWeight].Index?
-    {
+    private mutating func count(
+        pid: ProcessID, tid: ThreadID, status: UnwindStatus, goroutine: Int64, walkedByCFI: Bool, period: UInt64
+    ) -> [StackKey: StackWeight].Index? {
         let processName = names.process(pid, in: table)
         let thread = options.perThread ? (tid, names.thread(tid, of: pid, in: table)) : (ThreadID(0), Int32(-1))
         return stacks.count(
             &frames, pid: pid, tid: thread.0, processName: processName, threadName: thread.1, status: status,
-            goroutine: goroutine, period: period)
+            goroutine: goroutine, walkedByCFI: walkedByCFI, period: period)
     }
 
     /// Whether a walk reused from the thread's previous sample skips its raw frames and, when it lands on the same
@@ -436,8 +435,8 @@ public struct ProfileBuilder {
         let callers = walks.normalized(slot: slot)
         frames.append(contentsOf: callers[1...])
         if options.kernel, let chain = kernelChain { prependKernelFrames(chain) }
-        key.walkedByCFI = false  // only walks by frame records alone are reused
-        let i = count(pid: pid, tid: tid, status: status, goroutine: -1, period: period)
+        // Only walks by frame records alone are reused.
+        let i = count(pid: pid, tid: tid, status: status, goroutine: -1, walkedByCFI: false, period: period)
         if memoizable, let i {
             walks.setCounted(
                 slot: slot,

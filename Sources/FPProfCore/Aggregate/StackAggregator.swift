@@ -13,12 +13,13 @@ struct StackAggregator {
     private(set) var generation: UInt64 = 1
 
     /// Adds one sample of the stack `frames` with these labels (`tid` 0 and `threadName` -1 when stacks are not
-    /// split by thread); returns where it was counted, unless the stack was new. `frames` is unchanged on return.
+    /// split by thread; `walkedByCFI` when any frame was found by CFI rules); returns where it was counted, unless the stack was new. `frames` is unchanged on return.
     mutating func count(
         _ frames: inout [UInt64], pid: ProcessID, tid: ThreadID, processName: Int32, threadName: Int32,
-        status: UnwindStatus, goroutine: Int64, period: UInt64
+        status: UnwindStatus, goroutine: Int64, walkedByCFI: Bool, period: UInt64
     ) -> [StackKey: StackWeight].Index? {
         key.pid = pid
+        key.walkedByCFI = walkedByCFI
         key.status = status
         key.goroutine = goroutine
         key.processName = processName
