@@ -33,7 +33,7 @@ struct ElfBuildIDTests {
     }
 
     func find(_ file: [UInt8]) -> BuildID? {
-        ElfBuildID.find { offset, count in
+        BuildID.find { offset, count in
             guard offset < file.count else { return [] }
             return Array(file[offset..<min(file.count, offset + count)])
         }
@@ -66,5 +66,25 @@ struct ElfBuildIDTests {
         let shell = resolvedPath("/bin/sh")
         let expected = try readelfBuildID(shell)
         #expect(ElfBuildID.read(path: shell)?.description == expected)
+    }
+}
+
+@Suite struct BuildIDNoteTests {
+    func word(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+
+    /// A note with 8-byte padding (as in `.note.gnu.property`, aligned to 8 on x86-64): a 12-byte descriptor
+    /// is followed by 4 bytes of padding, which 4-byte parsing would take for the next note's header.
+    @Test func notesAlignedToEightAreWalkedWithTheirPadding() {
+        let property =
+            word(4) + word(12) + word(5) + Array("GNU\0".utf8) + [UInt8](repeating: 7, count: 12) + [0, 0, 0, 0]
+        let id: [UInt8] = Array(100..<120)
+        let buildID = word(4) + word(20) + word(3) + Array("GNU\0".utf8) + id + [0, 0, 0, 0]
+        #expect(BuildID.inNotes(property + buildID, alignment: 8) == BuildID(bytes: id))
+        #expect(BuildID.inNotes(property + buildID, alignment: 4) != BuildID(bytes: id))
+        #expect(BuildID.inNotes(buildID, alignment: 4) == BuildID(bytes: id))
+    }
+
+    @Test func idsLongerThanTheKernelsTwentyBytesAreNotTaken() {
+        #expect(BuildID.inNotes(word(4) + word(32) + word(3) + Array("GNU\0".utf8) + Array(0..<32)) == nil)
     }
 }
