@@ -290,3 +290,61 @@ struct StackBuilder {
         #expect(frames == [0x43_0000, 0x41_0010])
     }
 }
+
+/// A walk that used CFI rejoins the kernel's chain at its last two return addresses, wherever the chains' first
+/// frames disagree.
+@Suite struct KernelChainRejoinTests {
+    @Test func theChainIsTakenAfterTheWalksLastPair() {
+        // The walk found 0x41_0010 (a frameless function's caller) that the kernel's chain lacks, and the kernel's
+        // chain has 0x44_4444 (what a stale BP gave) that the walk rightly lacks.
+        var frames: [UInt64] = [0x43_0000, 0x41_0010, 0x42_0020, 0x42_0030]
+        let chain = WordWindow([
+            CallchainContext.user, 0x43_0000, 0x44_4444, 0x42_0020, 0x42_0030, 0x45_0000, 0x40_0010,
+        ])
+        #expect(KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode()) == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020, 0x42_0030, 0x45_0000, 0x40_0010])
+    }
+
+    @Test func aChainWithoutThePairAddsNothing() {
+        var frames: [UInt64] = [0x43_0000, 0x41_0010, 0x42_0020]
+        // The last address alone, without its caller before it, is not enough.
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x42_0020, 0x45_0000, 0x40_0010])
+        #expect(KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode()) == .truncated)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020])
+    }
+
+    @Test func recursionRejoinsWhereTheWalkStopped() {
+        // The walk holds three frames of a recursive function (two pairs); the kernel's chain four.
+        var frames: [UInt64] = [0x43_0000, 0x41_0010, 0x42_0020, 0x42_0020, 0x42_0020]
+        let chain = WordWindow([
+            CallchainContext.user, 0x43_0000, 0x42_0020, 0x42_0020, 0x42_0020, 0x42_0020, 0x45_0000, 0x40_0010,
+        ])
+        #expect(KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode()) == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010] + Array(repeating: 0x42_0020, count: 4) + [0x45_0000, 0x40_0010])
+    }
+
+    @Test func whatTheChainAddsIsChecked() {
+        var frames: [UInt64] = [0x43_0000, 0x42_0020, 0x42_0030]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x42_0020, 0x42_0030, 0xdead_0000])
+        #expect(KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode()) == .badFrame)
+        let cut = WordWindow([CallchainContext.user, 0x43_0000] + Array(repeating: 0x42_0020, count: 126))
+        var deep: [UInt64] = [0x43_0000, 0x42_0020, 0x42_0020]
+        #expect(KernelChainSplice.rejoin(&deep, with: cut, code: FakeCode()) == .truncated)
+        #expect(deep == [0x43_0000, 0x42_0020, 0x42_0020])
+    }
+}
+
+extension KernelChainRejoinTests {
+    @Test func aFramelessLeafsCallerIsSkippedInTheComparison() {
+        // CFI found the leaf's caller 0x41_0010; the kernel went from the leaf to the caller's caller.
+        var frames: [UInt64] = [0x43_0000, 0x41_0010]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x42_0020, 0x40_0010])
+        #expect(KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode()) == .complete)
+        #expect(frames == [0x43_0000, 0x41_0010, 0x42_0020, 0x40_0010])
+        // Where the kernel's chain has the caller too, it is not added twice.
+        var twice: [UInt64] = [0x43_0000, 0x41_0010]
+        let both = WordWindow([CallchainContext.user, 0x43_0000, 0x41_0010, 0x42_0020, 0x40_0010])
+        #expect(KernelChainSplice.rejoin(&twice, with: both, code: FakeCode()) == .complete)
+        #expect(twice == [0x43_0000, 0x41_0010, 0x42_0020, 0x40_0010])
+    }
+}

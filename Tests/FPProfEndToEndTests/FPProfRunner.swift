@@ -75,3 +75,8 @@ struct Folded {
 
     static let markers: Set<String> = ["[fp-loop]", "[fp-cycle]", "[truncated]", "[bad-frame]"]
 }
+
+/// The folded lines with their counts, most frequent first (twenty at most), for failure messages.
+func describe(_ lines: [Folded.Line]) -> String {
+    lines.sorted { $0.count > $1.count }.prefix(20).map { "  \($0.text) \($0.count)" }.joined(separator: "\n")
+}

@@ -51,10 +51,10 @@ struct GoMcallBugTests {
 
     /// `fpprof record` on the buggy build: at least 95 % of the looping phase's samples carry `[fp-loop]` right after
     /// the process name, followed by the real frames (yieldLoop once, then its callees); no frame repeats within a
-    /// line (the program has no recursion). The steady phase is not flagged.
-    @Test func recordFlagsTheLoopingPhase() throws {
+    /// line (the program has no recursion). The steady phase is not flagged. The same with `--unwind hybrid`.
+    @Test(arguments: ["fp", "hybrid"]) func recordFlagsTheLoopingPhase(unwind: String) throws {
         let path = try GoMcallBug.path(for: .buggy)
-        let (folded, result) = try FPProf.record(["-F", "999", "--", path, "3"])
+        let (folded, result) = try FPProf.record(["-F", "999", "--unwind", unwind, "--", path, "3"])
         let loop = folded.lines.filter { $0.frames.contains(GoMcallBug.loopFunction) }
         let loopSamples = loop.reduce(0) { $0 + $1.count }
         #expect(loopSamples > 200, "too few looping-phase samples: \(loopSamples); \(result.stderr)")
@@ -203,11 +203,6 @@ struct GoMcallBugTests {
             if frames.contains(GoMcallBug.loopFunction) { stacks.append(frames) }
         }
         return stacks
-    }
-
-    /// The folded lines with their counts, most frequent first, for failure messages.
-    private func describe(_ lines: [Folded.Line]) -> String {
-        lines.sorted { $0.count > $1.count }.prefix(15).map { "  \($0.text) \($0.count)" }.joined(separator: "\n")
     }
 }
 

@@ -12,10 +12,11 @@ struct GoStackTests {
 
     /// GC-heavy: at least 99 % of samples rooted, none flagged, and the allocator's work on g0
     /// (`runtime.mallocgc;...;runtime.systemstack`) carries the goroutine's main.worker above it. Right above
-    /// `runtime.systemstack` is the function that called it (per `go tool objdump`).
-    @Test func gcHeavyStacksAreWhole() throws {
+    /// `runtime.systemstack` is the function that called it (per `go tool objdump`). The same with `--unwind
+    /// hybrid`: Go code keeps frame pointers, so nothing changes.
+    @Test(arguments: ["fp", "hybrid"]) func gcHeavyStacksAreWhole(unwind: String) throws {
         let path = try FixtureBuilder.path(for: .goGCHeavy)
-        let folded = try recordRooted(.goGCHeavy)
+        let folded = try recordRooted(.goGCHeavy, unwind: unwind)
         let switched = folded.lines.filter { $0.frames.contains("runtime.systemstack") }
         let fromMain = switched.filter { line in
             guard let malloc = line.frames.firstIndex(of: "runtime.mallocgc"),
@@ -33,10 +34,10 @@ struct GoStackTests {
     }
 
     /// Channel-heavy (scheduler: mcall, systemstack): at least 99 % rooted, none flagged, and right above
-    /// `runtime.mcall` and `runtime.systemstack` the functions that called them.
-    @Test func chanHeavyStacksAreWhole() throws {
+    /// `runtime.mcall` and `runtime.systemstack` the functions that called them; with either unwinder.
+    @Test(arguments: ["fp", "hybrid"]) func chanHeavyStacksAreWhole(unwind: String) throws {
         let path = try FixtureBuilder.path(for: .goChanHeavy)
-        let folded = try recordRooted(.goChanHeavy)
+        let folded = try recordRooted(.goChanHeavy, unwind: unwind)
         let relay = folded.count { $0.frames.contains("main.relay") }
         #expect(relay > 100, "too few samples in main.relay")
         try expectCallersAbove("runtime.mcall", calling: "runtime.mcall", in: folded, binary: path)
@@ -44,9 +45,9 @@ struct GoStackTests {
     }
 
     /// Records `fixture` for 3 s and checks the shares of rooted and flagged samples.
-    private func recordRooted(_ fixture: Fixture) throws -> Folded {
+    private func recordRooted(_ fixture: Fixture, unwind: String) throws -> Folded {
         let path = try FixtureBuilder.path(for: fixture)
-        let (folded, result) = try FPProf.record(["-F", "999", "--", path, "3"])
+        let (folded, result) = try FPProf.record(["-F", "999", "--unwind", unwind, "--", path, "3"])
         let total = folded.total
         #expect(total > 1000, "too few samples: \(total); \(result.stderr)")
         let rooted = folded.count { $0.frames.count >= 2 && Self.roots.contains($0.frames[1]) }
@@ -80,9 +81,5 @@ struct GoStackTests {
         #expect(total > 20, "too few samples under \(frame): \(total)")
         #expect(wrong.isEmpty, "above \(frame), a function that does not call it:\n\(describe(wrong))")
         #expect(atRoot * 100 <= total, "\(atRoot) of \(total) samples have a root right above \(frame)")
-    }
-
-    private func describe(_ lines: [Folded.Line]) -> String {
-        lines.sorted { $0.count > $1.count }.prefix(20).map { "\($0.text) \($0.count)" }.joined(separator: "\n")
     }
 }

@@ -14,10 +14,12 @@ import Testing
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
         "needs Debian's xz-utils and sqlite3 (scripts/packages.txt)"))
 struct HybridDifferentialTests {
-    /// A workload of about a second of CPU: xz -9 over base64 text, and a sqlite3 query that folds a million rows.
+    /// A workload of about a second of CPU: xz -9 over base64 text, a sqlite3 query that folds a million rows, and
+    /// the `mixed` fixture (frames with and without records, glibc's qsort between them).
     enum Workload: String, CaseIterable, Sendable {
         case xz
         case sqlite3
+        case mixed
 
         func command(scratch: String) throws -> [String] {
             switch self {
@@ -35,11 +37,14 @@ struct HybridDifferentialTests {
                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 1000000) "
                         + "SELECT sum(x*x % 7) FROM c;",
                 ]
+            case .mixed:
+                return [try FixtureBuilder.path(for: .mixed), "1.5"]
             }
         }
     }
 
     static let roots: Set<String> = ["__libc_start_call_main", "_start", "__libc_start_main_impl", "clone3"]
+    static let aboveTheRoot: Set<String> = ["__libc_start_main_impl", "_start"]
 
     @Test("hybrid stacks reach the root and match perf dwarf's inclusive shares", arguments: Workload.allCases)
     func matchesPerfDwarf(_ workload: Workload) throws {
@@ -65,9 +70,11 @@ struct HybridDifferentialTests {
         // Inclusive shares of the functions perf names, the ten largest.
         var perfInclusive: [String: Int] = [:]
         for stack in perf {
-            // perf adds `__libc_start_main_impl` as an inlined frame of `__libc_start_call_main`'s caller, which
-            // fpprof's walk ends at (a root): not a frame to compare.
-            for name in Set(stack) where name != "[unknown]" && name != "__libc_start_main_impl" {
+            // Not frames to compare: perf adds `__libc_start_main_impl` (an inlined frame of
+            // `__libc_start_call_main`'s caller) and `_start` above the root fpprof's walk ends at, and names
+            // glibc's functions by their internal `__GI_` aliases where fpprof prefers the public name.
+            for name in Set(stack)
+            where name != "[unknown]" && !Self.aboveTheRoot.contains(name) && !name.hasPrefix("__GI_") {
                 perfInclusive[name, default: 0] += 1
             }
         }
@@ -90,6 +97,38 @@ struct HybridDifferentialTests {
         } else {
             compare()
         }
+    }
+
+    /// The `mixed` fixture's leaf, walked by frame records and CFI in turn: each of its stacks reads
+    /// `main;outer_fp;sort_nofp;<glibc's qsort>;compare_fp;leaf_nofp` with no marker. By frame records alone the
+    /// same samples cannot get past the junk %rbp sort_nofp leaves to qsort: not one reaches `main`.
+    @Test("mixed stacks: frame-record and frameless functions through glibc's qsort walk whole")
+    func mixedStacksWalkWhole() throws {
+        let path = try FixtureBuilder.path(for: .mixed)
+        let (hybrid, result) = try FPProf.record(["-F", "499", "--unwind", "hybrid", "--", path, "1.5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let leaf = hybrid.lines.filter { $0.frames.last == "leaf_nofp" }
+        let leafSamples = leaf.reduce(0) { $0 + $1.count }
+        try #require(leafSamples > 300, "only \(leafSamples) samples in leaf_nofp of \(hybrid.total)")
+        #expect(Double(leafSamples) >= 0.9 * Double(hybrid.total))
+        let isWhole = { (line: Folded.Line) -> Bool in
+            let f = line.frames
+            guard Folded.markers.isDisjoint(with: f), f.count >= 7, f[0] == "mixed",
+                let main = f.firstIndex(of: "main"), f[main + 1] == "outer_fp", f[main + 2] == "sort_nofp",
+                f.suffix(2) == ["compare_fp", "leaf_nofp"]
+            else { return false }
+            // glibc's sort between them, by its own names (libc6-dbg): qsort, then its workers.
+            let between = f[(main + 3)..<(f.count - 2)]
+            return between.first?.hasPrefix("qsort") == true && between.allSatisfy { !$0.hasPrefix("main") }
+        }
+        let wholeSamples = leaf.filter(isWhole).reduce(0) { $0 + $1.count }
+        #expect(
+            Double(wholeSamples) >= 0.95 * Double(leafSamples),
+            "\(wholeSamples) of \(leafSamples) whole; the others:\n\(describe(leaf.filter { !isWhole($0) }))")
+
+        let (byRecords, _) = try FPProf.record(["-F", "499", "--unwind", "fp", "--", path, "1.5"])
+        let reached = byRecords.lines.filter { $0.frames.last == "leaf_nofp" && $0.frames.contains("outer_fp") }
+        #expect(reached.isEmpty, "by frame records alone:\n\(describe(reached))")
     }
 
     @Test("fpcheck names liblzma as built without frame pointers; the frame-pointer fixture names nothing")

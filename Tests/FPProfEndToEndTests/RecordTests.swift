@@ -81,9 +81,11 @@ struct RecordTests {
     }
 
     /// The shape of the Go mcall bug: the looping half reads `fploop;[fp-loop];loop_caller;loop_callee`, each
-    /// frame once; the healthy half is complete.
-    @Test func selfReferentialFrameIsFlaggedOnce() throws {
-        let (folded, _) = try FPProf.record(["-F", "999", "--", try FixtureBuilder.path(for: .fploop), "2"])
+    /// frame once; the healthy half is complete. The same with `--unwind hybrid`: no CFI step hides the loop.
+    @Test(arguments: ["fp", "hybrid"]) func selfReferentialFrameIsFlaggedOnce(unwind: String) throws {
+        let (folded, _) = try FPProf.record([
+            "-F", "999", "--unwind", unwind, "--", try FixtureBuilder.path(for: .fploop), "2",
+        ])
         let looping = folded.lines.filter { $0.frames.contains("loop_callee") }
         #expect(!looping.isEmpty)
         for line in looping {
@@ -99,9 +101,11 @@ struct RecordTests {
         }
     }
 
-    /// A two-record cycle: flagged `[fp-cycle]`, and no frame of the cycle repeated.
-    @Test func twoRecordCycleIsFlaggedOnce() throws {
-        let (folded, _) = try FPProf.record(["-F", "999", "--", try FixtureBuilder.path(for: .fpcycle), "2"])
+    /// A two-record cycle: flagged `[fp-cycle]`, and no frame of the cycle repeated; with either unwinder.
+    @Test(arguments: ["fp", "hybrid"]) func twoRecordCycleIsFlaggedOnce(unwind: String) throws {
+        let (folded, _) = try FPProf.record([
+            "-F", "999", "--unwind", unwind, "--", try FixtureBuilder.path(for: .fpcycle), "2",
+        ])
         let cycling = folded.lines.filter { $0.frames.contains("cycle_callee") }
         #expect(!cycling.isEmpty)
         for line in cycling {

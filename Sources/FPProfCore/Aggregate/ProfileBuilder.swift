@@ -351,8 +351,11 @@ public struct ProfileBuilder {
         let walkedAlone = status != .truncated && !usedCFI
         if usedCFI { stats.samplesWithCFI += 1 }
         if status == .truncated, let chain = s.callchain {
-            status = KernelChainSplice.extend(
-                &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
+            status =
+                usedCFI
+                ? KernelChainSplice.rejoin(&frames, with: chain, code: map)
+                : KernelChainSplice.extend(
+                    &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
         }
         if map.hasStackSwitches {
             // Moved out for the call: the answers' caches are mutated while the frames are.

@@ -31,8 +31,53 @@ public enum KernelChainSplice {
             k += 1
         }
         if k == skipped { k += 1 }
-        for i in k..<end {
-            let ret = chain[i]
+        return append(chain[k..<end], to: &frames, code: code)
+    }
+
+    /// Continues a walk that used CFI and ran out of copied stack. Such a walk found callers the kernel's chain
+    /// cannot have (those of frameless functions) and lacks the wrong ones it has (what a stale BP pointed at), so
+    /// their first frames need not agree; but once both walks pass through the same frame record they agree from
+    /// there on. The kernel's chain is trusted after the walk's last two return addresses where it has them side by
+    /// side: two in a row are the same frame record, not a coincidence of one address. A pair that occurs n times in
+    /// the walk (recursion) is taken at its n-th occurrence in the chain, the one the walk stopped at.
+    ///
+    /// A walk of two frames whose pair the chain lacks is the frameless leaf's case: CFI found frame 0's caller
+    /// from the stack (Go's vdso call on the g0 stack), and the kernel, following the BP the leaf left alone, went
+    /// from frame 0 straight to that caller's caller. That is `extend` with frame 1 as the recovered frame.
+    public static func rejoin<Code: CodeMap>(_ frames: inout [UInt64], with chain: WordWindow, code: Code)
+        -> UnwindStatus
+    {
+        let status = rejoinAtLastPair(&frames, with: chain, code: code)
+        guard status == .truncated, frames.count == 2 else { return status }
+        return extend(&frames, status: status, with: chain, code: code, recovered: 1)
+    }
+
+    private static func rejoinAtLastPair<Code: CodeMap>(
+        _ frames: inout [UInt64], with chain: WordWindow, code: Code
+    ) -> UnwindStatus {
+        guard frames.count >= 2, let user = CallchainContext.section(CallchainContext.user, of: chain),
+            user.count < kernelLimit
+        else { return .truncated }
+        let (caller, last) = (frames[frames.count - 2], frames[frames.count - 1])
+        var wanted = 0
+        for i in 1..<frames.count where frames[i - 1] == caller && frames[i] == last { wanted += 1 }
+        var k = user.lowerBound + 1
+        while k < user.upperBound {
+            if chain[k - 1] == caller && chain[k] == last {
+                wanted -= 1
+                if wanted == 0 { return append(chain[(k + 1)..<user.upperBound], to: &frames, code: code) }
+            }
+            k += 1
+        }
+        return .truncated
+    }
+
+    /// Appends the kernel's return addresses, each checked against the code map: a root ends the walk complete, an
+    /// address in no code ends it as a bad frame, and a chain that simply ends leaves it truncated.
+    private static func append<Code: CodeMap>(
+        _ returns: Slice<WordWindow>, to frames: inout [UInt64], code: Code
+    ) -> UnwindStatus {
+        for ret in returns {
             switch code.classify(ret) {
             case .none:
                 return .badFrame

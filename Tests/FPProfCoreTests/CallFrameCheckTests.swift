@@ -1,0 +1,49 @@
+import Testing
+
+@testable import FPProfCore
+
+/// `CallFrameCheck.needsCFI`: which frame-pointer walks are redone by CFI under `--unwind hybrid`. Code at
+/// 0x1000.. keeps frame records, 0x2000.. keeps none (CFA = SP + 24, BP untouched), 0x3000.. has no rules (Go).
+@Suite struct CallFrameCheckTests {
+    let rules = FakeRules(ranges: [
+        (0x1000..<0x2000, .framePointer), (0x2000..<0x3000, .stack(cfa: 24, savedBP: nil)),
+    ])
+
+    func needs(_ frames: [UInt64], _ status: UnwindStatus) -> Bool {
+        CallFrameCheck.needsCFI(frames, status: status, rules: rules)
+    }
+
+    /// A loop or a cycle is what the walk must report, even through code without frame records.
+    @Test func loopsAndCyclesAreNeverRedone() {
+        #expect(!needs([0x2010, 0x2020, 0x1010], .selfLoop))
+        #expect(!needs([0x2010, 0x2020], .cycle))
+        #expect(!needs([0x1010, 0x1020], .selfLoop))
+    }
+
+    /// Cut short by the end of the copy through framed (or rule-less, Go) frames: the kernel chain continues it.
+    @Test func truncatedThroughFramedCodeStands() {
+        #expect(!needs([0x1010, 0x1020, 0x1030], .truncated))
+        #expect(!needs([0x3010, 0x3020, 0x1030], .truncated))
+        #expect(!needs([0x2010, 0x1020], .truncated))  // a frameless leaf whose caller the entry rule found
+    }
+
+    /// Through a frameless caller, or with no caller found at all, the walk is redone.
+    @Test func truncatedThroughFramelessCodeIsRedone() {
+        #expect(needs([0x1010, 0x2020, 0x1030], .truncated))
+        #expect(needs([0x2010], .truncated))
+        #expect(needs([0x1010], .truncated))
+    }
+
+    @Test func badFramesAreAlwaysRedone() {
+        #expect(needs([0x1010, 0x1020], .badFrame))
+        #expect(needs([0x3010], .badFrame))
+    }
+
+    /// A complete walk that skipped a frameless function's frame shows it by the return address into it; its
+    /// last frame (a root) is not looked at.
+    @Test func completeWalksAreRedoneOnlyThroughFramelessCallers() {
+        #expect(!needs([0x1010, 0x1020, 0x2030], .complete))
+        #expect(needs([0x1010, 0x2020, 0x1030], .complete))
+        #expect(!needs([0x2010, 0x1020, 0x1030], .complete))
+    }
+}
