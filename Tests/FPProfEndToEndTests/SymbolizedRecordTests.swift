@@ -108,7 +108,8 @@ struct StrippedGoTests {
 @Suite(.serialized, .enabled(if: FPProf.isRoot, "perf_event_open needs root here"))
 struct VdsoTests {
     @Test func vdsoFramesAreNamedAndComplete() throws {
-        // Demo/demo.c reads CLOCK_THREAD_CPUTIME_ID in a loop: about half its samples are in the vdso.
+        // Demo/demo.c reads CLOCK_THREAD_CPUTIME_ID in a loop: 10-50 % of its samples are in the vdso, depending on
+        // the host's clock source; enough of them to check that each is named and complete.
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Demo/demo.c").path
         let output = NSTemporaryDirectory() + "fpprof-vdso-demo-\(getpid())"
@@ -116,7 +117,7 @@ struct VdsoTests {
         _ = try FixtureCommand.check("/usr/bin/gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", output, source])
         let (folded, _) = try FPProf.record(["-F", "999", "--", output, "1.5"])
         let vdso = folded.count { $0.frames.last?.hasPrefix("__vdso_") == true }
-        #expect(Double(vdso) > 0.1 * Double(folded.total), "\(vdso) of \(folded.total)")
+        #expect(Double(vdso) > 0.05 * Double(folded.total), "\(vdso) of \(folded.total)")
         #expect(folded.count { $0.text.contains("[vdso]+0x") } == 0)
         #expect(folded.count { !Folded.markers.isDisjoint(with: $0.frames) } == 0)
     }
