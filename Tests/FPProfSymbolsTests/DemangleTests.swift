@@ -122,6 +122,60 @@ struct DemangleTests {
         #expect(SwiftSimplifier.withoutLongTemplateArguments("ns::operator<") == "ns::operator<")
     }
 
+    /// The Swift runtime's own C++ names, a differential against `c++filt -r` (binutils' libiberty without its
+    /// recursion limit): every name c++filt reads fpprof reads too, and says the same, and none of them is longer
+    /// than 200 characters in the default mode. Among them are `TrailingObjectsImpl` instances of 1300–1400
+    /// characters that libiberty refuses under its default limit; a profile of any Swift program can hold them.
+    @Test(
+        "the Swift runtime's C++ names read as c++filt -r reads them",
+        .enabled(if: Tools.available("nm") && Tools.available("c++filt"), "needs nm and c++filt (binutils)"))
+    func swiftRuntimeCxxNames() throws {
+        // Read through a handle: /proc files report size 0, which String(contentsOfFile:) takes at its word.
+        let maps = String(
+            decoding: try #require(try FileHandle(forReadingAtPath: "/proc/self/maps")?.readToEnd()), as: UTF8.self)
+        let runtime = try #require(
+            maps.split(separator: "\n").lazy.compactMap { $0.split(separator: " ").last.map(String.init) }
+                .first { $0.hasSuffix("/libswiftCore.so") })
+        let names = Set(
+            try ReferenceElf(path: runtime).symbols.map(\.name).filter {
+                $0.hasPrefix("_Z") && $0.utf8.count <= LibibertyDemangler.unlimitedLength
+            }
+        ).sorted()
+        try #require(names.count > 1000, "\(names.count) C++ names in \(runtime)")
+        #expect(names.contains { $0.utf8.count > 1200 }, "no name past libiberty's default limit")
+        var reference: [String] = []
+        for start in stride(from: 0, to: names.count, by: 256) {
+            let batch = Array(names[start..<min(start + 256, names.count)])
+            reference += try Tools.run("c++filt", ["-r", "-p"] + batch).split(separator: "\n").map(String.init)
+        }
+        try #require(reference.count == names.count)
+        var differing: [String] = []
+        for (name, expected) in zip(names, reference) {
+            let ours = Demangler.demangle(name, mode: .noParams) ?? name
+            if ours != expected { differing.append("\(name): \(ours) ≠ \(expected)") }
+            let simplified = Demangler.demangle(name, mode: .simplified) ?? name
+            #expect(simplified.count <= 200, "\(simplified)")
+        }
+        #expect(differing.isEmpty, "\(differing.count) of \(names.count): \(differing.prefix(5))")
+    }
+
+    /// A name of nested pointers makes libiberty recurse once per pointer; it stops printing past 1024 levels
+    /// whatever the options, so the retry's depth is bounded. Such a name is read on a task's thread without
+    /// exhausting its stack; a name past `unlimitedLength` is left to libiberty's default limit.
+    @Test("deep names within the retry length are read on a task's thread, longer ones are left alone")
+    func deepNames() async {
+        let depth = 1000
+        let deep = "_Z1fP" + String(repeating: "P", count: depth - 1) + "i"
+        let read = await Task.detached { Demangler.demangle(deep, mode: .full) }.value
+        #expect(read.map { $0.hasPrefix("f(int*") && $0.filter { $0 == "*" }.count == depth } == true)
+        let longest = LibibertyDemangler.unlimitedLength + 1
+        let long = "_Z\(longest)" + String(repeating: "a", count: longest) + "v"
+        #expect(Demangler.demangle(long, mode: .full) == nil)
+        let shorter = LibibertyDemangler.unlimitedLength - 10
+        let readable = "_Z\(shorter)" + String(repeating: "a", count: shorter) + "v"
+        #expect(Demangler.demangle(readable, mode: .full) == String(repeating: "a", count: shorter) + "()")
+    }
+
     @Test("plain C and Go names are never touched, whatever the mode", arguments: DemangleMode.allCases)
     func plainNames(mode: DemangleMode) {
         var demangler = Demangler(mode: mode)
