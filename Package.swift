@@ -60,11 +60,12 @@ let package = Package(
         ),
         // Edge: libsystemd's sd_notify, for the daemon's readiness, reload, stop and watchdog messages.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         // The continuous-profiling service: configuration, target discovery, window files and retention, systemd.
         .target(
             name: "FPProfDaemon",
             dependencies: [
-                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "CSystemd",
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "CSystemd", "CMalloc",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,8 +6,8 @@
 #                        /debug/pprof/profile?seconds=1 in a row with curl. Prints: how many answered 200 with a
 #                        profile `go tool pprof` reads, their sample counts, the samples per second of the windows
 #                        written before and during the requests (a disturbed window shows as an outlier), the sum of
-#                        the windows' folded counts beside /metrics' fpprof_samples_total, and the daemon's RSS
-#                        before and after the requests.
+#                        the windows' folded counts beside /metrics' fpprof_samples_total scraped with them, and
+#                        the daemon's RSS before and after the requests.
 #
 # FPPROF (default: the release build of this checkout) is the binary measured; SKIP_BUILD=1 skips building it.
 set -euo pipefail
@@ -59,13 +59,21 @@ for ((i = 0; i < requests; i++)); do
 done
 after_rss=$(rss)
 sleep 6 # one more whole window after the requests
-metric=$(curl -s "$base/metrics" | awk '/^fpprof_samples_total/ { s += $NF } END { printf "%d", s }')
+# fpprof_samples_total counts the windows written: scrape between two listings that agree, so that the metric and
+# the files on disk describe the same windows.
+folded_count() { ls "$work/state/busy" | grep -c '\.folded$' || true; }
+while :; do
+    scraped_files=$(folded_count)
+    metric=$(curl -s "$base/metrics" | awk '/^fpprof_samples_total/ { s += $NF } END { printf "%d", s }')
+    [[ $(folded_count) == "$scraped_files" ]] && break
+done
 kill -TERM "$daemon"
 wait "$daemon" || true
 
-python3 - "$work" "$before_files" "$before_rss" "$after_rss" "$metric" <<'PY'
+python3 - "$work" "$before_files" "$before_rss" "$after_rss" "$metric" "$scraped_files" <<'PY'
 import os, statistics, sys
 work, before_files, before_rss, after_rss, metric = sys.argv[1], int(sys.argv[2]), *sys.argv[3:6]
+scraped_files = int(sys.argv[6])
 answers = [l.split() for l in open(f"{work}/answers")]
 ok = [int(s) for c, s in answers if c == "200" and int(s) > 0]
 print(f"requests: {len(answers)}; answered 200 with a readable profile: {len(ok)}; "
@@ -79,6 +87,8 @@ for name, part in (("before the requests", quiet), ("during the requests", busy)
     if part:
         print(f"windows {name}: {len(part)}, samples per 5 s window min {min(part)} median "
               f"{statistics.median(part)} max {max(part)}")
-print(f"sum of the {len(counts)} windows' folded counts {sum(counts)}; /metrics fpprof_samples_total {metric}")
+scraped = sum(counts[:scraped_files])
+print(f"sum of the {scraped_files} windows written when /metrics was scraped {scraped}; "
+      f"fpprof_samples_total {metric}: {'equal' if scraped == int(metric) else 'DIFFERENT'}")
 print(f"daemon RSS before the requests {before_rss} MiB, after {after_rss} MiB")
 PY

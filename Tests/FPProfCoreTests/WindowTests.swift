@@ -125,4 +125,36 @@ import Testing
         #expect(second.stats.samples == 2)
         #expect((second.stats.firstTime ?? 0) > (first.stats.lastTime ?? .max))
     }
+    /// An excluded process (the daemon's own) leaves nothing in the profile, its table or its statistics but the
+    /// count of its samples; the other process of the same stream is profiled as without the exclusion.
+    @Test func anExcludedProcessIsCountedAndLeftOut() throws {
+        let enc = RecordEncoder(format: t.format)
+        let other = ProcessID(t.pid.rawValue + 1)
+        var otherBatches = [
+            enc.encode(.comm(Comm(pid: other, tid: ThreadID(900), name: "other", isExec: true))),
+            enc.encode(
+                .mmap2(
+                    Mmap2(
+                        pid: other, tid: ThreadID(900), start: VirtualAddress(t.base + 0x1000), length: 0x1000,
+                        pageOffset: FileOffset(0x1000), protection: 5, filename: "/opt/other"))),
+        ]
+        if case .sample(var s) = sample(ip: t.base + 0x1350, time: 200, tid: 900) {
+            s.pid = other
+            otherBatches.append(enc.encode(.sample(s)))
+        }
+        var excluding = try ProfileBuilder(format: t.format, options: .init(perThread: true, excludedProcess: t.pid))
+        var plain = try builder()
+        for batch in batches + otherBatches {
+            excluding.consume(batch)
+            plain.consume(batch)
+        }
+        let excluded = excluding.finish()
+        let reference = plain.finish()
+        #expect(excluded.stats.excludedSamples == 16)
+        #expect(excluded.stats.samples == 1 && reference.stats.samples == 17)
+        #expect(excluded.stats.processes == [other])
+        #expect(excluded.stats.lostRecords == 3)
+        #expect(!excluded.modules.modules.contains { $0.path == "/opt/demo" })
+        #expect(excluded.stacks.values.reduce(0) { $0 + $1.samples } == 1)
+    }
 }

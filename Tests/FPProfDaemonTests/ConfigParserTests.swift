@@ -39,7 +39,7 @@ import Testing
         #expect(config.sampling.stackSize == 16384)
         #expect(config.sampling.formats == [.pprof])
         #expect(config.retention == Retention(maxAge: .seconds(7 * 86400), maxBytes: 1 << 30))
-        #expect(config.symbolMemory == 512 << 20)
+        #expect(config.symbolMemory == 64 << 20)
         #expect(config.targets.map(\.name) == ["host", "postgres", "caddy"])
         #expect(config.targets[0].match == .all)
         #expect(config.targets[0].sampling.frequency == 49)

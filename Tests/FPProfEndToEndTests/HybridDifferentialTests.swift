@@ -108,7 +108,7 @@ struct HybridDifferentialTests {
         let (hybrid, result) = try FPProf.record(["-F", "499", "--unwind", "hybrid", "--", path, "1.5"])
         #expect(result.status == 0, "\(result.stderr)")
         let leaf = hybrid.lines.filter { $0.frames.last == "leaf_nofp" }
-        let leafSamples = leaf.reduce(0) { $0 + $1.count }
+        let leafSamples = hybrid.count { $0.frames.last == "leaf_nofp" }
         try #require(leafSamples > 300, "only \(leafSamples) samples in leaf_nofp of \(hybrid.total)")
         #expect(Double(leafSamples) >= 0.9 * Double(hybrid.total))
         let isWhole = { (line: Folded.Line) -> Bool in
@@ -121,7 +121,7 @@ struct HybridDifferentialTests {
             let between = f[(main + 3)..<(f.count - 2)]
             return between.first?.hasPrefix("qsort") == true && between.allSatisfy { !$0.hasPrefix("main") }
         }
-        let wholeSamples = leaf.filter(isWhole).reduce(0) { $0 + $1.count }
+        let wholeSamples = hybrid.count(where: isWhole)
         #expect(
             Double(wholeSamples) >= 0.95 * Double(leafSamples),
             "\(wholeSamples) of \(leafSamples) whole; the others:\n\(describe(leaf.filter { !isWhole($0) }))")

@@ -14,7 +14,16 @@ public struct ProfileBuilder {
         public var kernel: Bool
         /// Split Go stacks by goroutine (adds a `goroutine N` frame), with ids from `goroutineResolver`.
         public var perGoroutine: Bool
-        public init(perThread: Bool = false, maxDepth: Int = 2048, kernel: Bool = false, perGoroutine: Bool = false) {
+        /// A process whose records are dropped before they reach the table, its samples counted in
+        /// `ProfileStats.excludedSamples`: the daemon's own, met by its per-CPU sessions. Its profile would make
+        /// the symbolizer load the daemon's binary (the largest on most hosts) for nobody's benefit, and its
+        /// cost is in the daemon's metrics anyway.
+        public var excludedProcess: ProcessID?
+        public init(
+            perThread: Bool = false, maxDepth: Int = 2048, kernel: Bool = false, perGoroutine: Bool = false,
+            excludedProcess: ProcessID? = nil
+        ) {
+            self.excludedProcess = excludedProcess
             self.perThread = perThread
             self.perGoroutine = perGoroutine
             self.maxDepth = maxDepth
@@ -189,6 +198,10 @@ public struct ProfileBuilder {
     }
 
     public mutating func consume(_ record: PerfRecord) {
+        if let excluded = options.excludedProcess, Self.process(of: record) == excluded {
+            if case .sample = record { stats.excludedSamples &+= 1 }
+            return
+        }
         switch record {
         case .sample(let s):
             add(s)
@@ -207,6 +220,16 @@ public struct ProfileBuilder {
         lastRules = nil
         walks.removeAll()
         table.apply(record)
+    }
+
+    private static func process(of record: PerfRecord) -> ProcessID? {
+        switch record {
+        case .sample(let s): s.pid
+        case .mmap2(let m): m.pid
+        case .comm(let c): c.pid
+        case .fork(let t), .exit(let t): t.pid
+        default: nil
+        }
     }
 
     /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them

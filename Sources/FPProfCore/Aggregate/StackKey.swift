@@ -90,6 +90,8 @@ public struct ProfileStats: Hashable, Sendable {
     /// Records the kernel dropped because a ring was full (sum of LOST records).
     public var lostRecords: UInt64 = 0
     public var decodeErrors = 0
+    /// Samples of `ProfileBuilder.Options.excludedProcess`, dropped.
+    public var excludedSamples: UInt64 = 0
     public var samplesByStatus: [UnwindStatus: Int] = [:]
     /// Samples whose walk needed call frame information for at least one frame (`--unwind hybrid`); the rest were
     /// walked by frame pointers alone.

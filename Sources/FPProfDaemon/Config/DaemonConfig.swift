@@ -10,8 +10,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var window: Duration = .seconds(60)
     public var sampling = SamplingDefaults()
     public var retention = Retention()
-    /// Soft cap on symbol memory (DWARF indexes, caches) per engine, in bytes; 0 for none.
-    public var symbolMemory: Int = 512 << 20
+    /// Soft cap on symbol memory (DWARF indexes, caches) per engine, in bytes; 0 for none. 64 MiB by default,
+    /// not the 512 MiB of `fpprof record`: the daemon's whole RSS is meant to stay under 100 MiB.
+    public var symbolMemory: Int = 64 << 20
     public var targets: [TargetConfig] = []
     /// `[http]`: parsed and checked here, served by the HTTP side of the daemon (issue 13).
     public var http: HTTPConfig?

@@ -63,6 +63,7 @@ struct DaemonResponder: HTTPResponder {
             logger.info(
                 "on-demand profile", metadata: ["seconds": "\(seconds)", "targets": "\(plan.targets.count)"])
             let bytes = try await profiler.profile(plan, seconds: seconds)
+            HeapTrim.afterPeak()  // the request's engines and symbolizers are gone by now
             var response = Self.body(bytes, contentType: "application/octet-stream")
             response.headers[.contentDisposition] = "attachment; filename=\"profile\""
             return response

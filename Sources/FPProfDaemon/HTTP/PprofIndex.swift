@@ -1,10 +1,12 @@
+import FPProfOutput
+
 /// `GET /debug/pprof/`: the index Go's `net/http/pprof` serves, for the one profile this daemon has (CPU), with
 /// the targets it can be asked for.
 enum PprofIndex {
     static func html(config: DaemonConfig) -> String {
         let targets = config.targets.map { t in
-            "<li><a href=\"profile?seconds=30&amp;target=\(HTML.escape(t.name))\">\(HTML.escape(t.name))</a> "
-                + "(\(HTML.escape(t.match.summary)))</li>"
+            "<li><a href=\"profile?seconds=30&amp;target=\(XMLText.escape(t.name))\">\(XMLText.escape(t.name))</a> "
+                + "(\(XMLText.escape(t.match.summary)))</li>"
         }.joined(separator: "\n")
         return """
             <!DOCTYPE html>
@@ -41,24 +43,5 @@ extension TargetMatch {
         case .unit(let unit): "unit = \"\(unit)\""
         case .all: "all = true"
         }
-    }
-}
-
-/// Text put into HTML.
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -1,4 +1,5 @@
 import FPProfCore
+import FPProfOutput
 import Foundation
 
 /// The page at `/`: each target with its processes, samples and unwind health in its last window, and its recent
@@ -21,7 +22,7 @@ struct StatusPage {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>fpprof on \(HTML.escape(Self.hostName))</title>
+            <title>fpprof on \(XMLText.escape(Self.hostName))</title>
             <style>
             body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 72em; padding: 0 1em;
                    color: #222; background: #fafafa; }
@@ -33,9 +34,9 @@ struct StatusPage {
             nav a { margin-right: 1em; }
             </style></head>
             <body>
-            <h1>fpprof on \(HTML.escape(Self.hostName))</h1>
-            <p class="sub">\(HTML.escape(phase)) · windows of \(Self.seconds(config.window)) ·
-            state in <code>\(HTML.escape(config.stateDirectory))</code></p>
+            <h1>fpprof on \(XMLText.escape(Self.hostName))</h1>
+            <p class="sub">\(XMLText.escape(phase)) · windows of \(Self.seconds(config.window)) ·
+            state in <code>\(XMLText.escape(config.stateDirectory))</code></p>
             <nav><a href="/debug/pprof/">/debug/pprof/</a><a href="/metrics">/metrics</a><a href="/healthz">/healthz</a></nav>
             \(sections.isEmpty ? "<p>No targets are configured.</p>" : sections)
             </body></html>
@@ -45,10 +46,10 @@ struct StatusPage {
 
     private func section(_ target: TargetConfig, totals: DaemonCounters.Target?) -> String {
         let recent = counters.activity.recentWindows(of: target.name)
-        var out = "<section class=\"target\" id=\"target-\(HTML.escape(target.name))\">\n"
-        out += "<h2>\(HTML.escape(target.name))</h2>\n"
-        out += "<p class=\"sub\"><code>\(HTML.escape(target.match.summary))</code> · formats "
-        out += "\(HTML.escape(WindowFiles.formats(target))) · \(target.sampling.frequency) Hz"
+        var out = "<section class=\"target\" id=\"target-\(XMLText.escape(target.name))\">\n"
+        out += "<h2>\(XMLText.escape(target.name))</h2>\n"
+        out += "<p class=\"sub\"><code>\(XMLText.escape(target.match.summary))</code> · formats "
+        out += "\(XMLText.escape(WindowFiles.formats(target))) · \(target.sampling.frequency) Hz"
         if let totals { out += " · \(totals.windowsWritten) window(s), \(totals.samples) samples in all" }
         out += "</p>\n"
         guard let last = recent.first else {
@@ -62,10 +63,10 @@ struct StatusPage {
         out += "<th>Complete stacks</th><th>Files</th></tr></thead><tbody>\n"
         for window in recent {
             let files = window.files.sorted { Self.rank($0) < Self.rank($1) }
-            let start = HTML.escape(WindowName.timestamp(window.start))
+            let start = XMLText.escape(WindowName.timestamp(window.start))
             let opened =
                 files.first.map { "<a href=\"\(Self.link(target, $0))\">\(start)</a>" } ?? start
-            let links = files.map { "<a href=\"\(Self.link(target, $0))\">\(HTML.escape(Self.kind($0)))</a>" }
+            let links = files.map { "<a href=\"\(Self.link(target, $0))\">\(XMLText.escape(Self.kind($0)))</a>" }
                 .joined(separator: " ")
             out += "<tr><td>\(opened)</td><td class=\"n\">\(Self.seconds(window.duration))</td>"
             out += "<td class=\"n\">\(window.samples)</td><td class=\"n\">\(window.processes.count)</td>"
@@ -78,7 +79,7 @@ struct StatusPage {
         let flagged = UnwindStatus.allCases.filter { $0 != .complete }
             .compactMap { s -> String? in
                 guard let n = window.samplesByStatus[s], n > 0, let marker = s.marker else { return nil }
-                return "\(HTML.escape(marker)) \(n)"
+                return "\(XMLText.escape(marker)) \(n)"
             }
         let share = completeShare(window)
         return flagged.isEmpty
@@ -105,7 +106,7 @@ struct StatusPage {
     }
 
     static func link(_ target: TargetConfig, _ file: String) -> String {
-        HTML.escape("/targets/\(target.name)/files/\(file)")
+        XMLText.escape("/targets/\(target.name)/files/\(file)")
     }
 
     static func seconds(_ duration: Duration) -> String {

@@ -11,6 +11,7 @@ public final class DaemonCounters: Sendable {
         public var filesRemoved = 0
         public var samples = 0
         public var lostRecords: UInt64 = 0
+        public var ownSamples: UInt64 = 0
         public var processes = 0
     }
 

@@ -258,6 +258,7 @@ final class TargetRunner: Sendable {
         counters.update(name) { c in
             c.samples += window.samples
             c.lostRecords += window.lostRecords
+            c.ownSamples += window.ownSamples
             c.processes = window.processes.count
             if failed { c.windowsSkipped += 1 } else { c.windowsWritten += 1 }
         }
@@ -287,6 +288,7 @@ final class TargetRunner: Sendable {
             counters.update(name) { $0.retentionErrors += 1 }
             logger.error("retention failed", metadata: ["error": "\(error)"])
         }
+        HeapTrim.afterPeak()
     }
 
     /// A sampler error, with the capability the service needs named where it is one.

@@ -33,6 +33,8 @@ final class WindowedRecording: Sendable {
         var duration: Duration
         var samples: Int
         var lostRecords: UInt64
+        /// The daemon's own samples, which a per-CPU session meets and the window leaves out.
+        var ownSamples: UInt64
         var samplesByStatus: [UnwindStatus: Int]
         var processes: Set<ProcessID>
         /// nil key: the whole target; a pid: that process's share (`per_process`).
@@ -65,7 +67,8 @@ final class WindowedRecording: Sendable {
         do {
             builder = try PipelineSetup.builder(
                 format: RecordFormat.amd64Profiling, perThread: settings.formats.contains(.pprof),
-                kernel: settings.kernel, symbolizer: symbolizer, unwind: settings.unwind)
+                kernel: settings.kernel, symbolizer: symbolizer, unwind: settings.unwind,
+                excludedProcess: ProcessID(getpid()))
         } catch {
             throw DaemonError("profile builder: \(error)")
         }
@@ -95,7 +98,8 @@ final class WindowedRecording: Sendable {
             state.startInstant = now
             var window = Window(
                 start: started, duration: duration, samples: profile.stats.samples,
-                lostRecords: profile.stats.lostRecords, samplesByStatus: profile.stats.samplesByStatus,
+                lostRecords: profile.stats.lostRecords, ownSamples: profile.stats.excludedSamples,
+                samplesByStatus: profile.stats.samplesByStatus,
                 processes: profile.stats.processes, outputs: [:], renderErrors: [])
             let metadata = ProfileMetadata(
                 event: state.event, frequency: settings.frequency,

@@ -12,20 +12,23 @@ public enum PipelineSetup {
     /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames;
     /// `unwind` chooses frame records alone or frame records and CFI (`--unwind`).
     public static func builder(
-        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .fp
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .fp,
+        excludedProcess: ProcessID? = nil
     ) throws(RecordDecodeError) -> ProfileBuilder {
         try builder(
             format: format, perThread: perThread, kernel: kernel, symbolizer: symbolizer, unwind: unwind,
-            goroutines: nil)
+            goroutines: nil, excludedProcess: excludedProcess)
     }
 
     static func builder(
         format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode,
-        goroutines: GoroutineReader?
+        goroutines: GoroutineReader?, excludedProcess: ProcessID? = nil
     ) throws(RecordDecodeError) -> ProfileBuilder {
         var builder = try ProfileBuilder(
             format: format,
-            options: .init(perThread: perThread, kernel: kernel, perGoroutine: goroutines != nil),
+            options: .init(
+                perThread: perThread, kernel: kernel, perGoroutine: goroutines != nil,
+                excludedProcess: excludedProcess),
             code: symbolizer)
         builder.prefetch = MemoryPrefetch.bytes
         if unwind == .hybrid {

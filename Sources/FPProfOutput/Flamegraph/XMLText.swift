@@ -1,7 +1,8 @@
 /// Text made safe for XML content and attribute values: the five special characters escaped, and characters
 /// XML 1.0 forbids (control characters that may hide in odd symbol names) replaced, so the file always parses.
-enum XMLText {
-    static func escape(_ s: String) -> String {
+/// Also what the daemon's HTML pages put their names and paths through.
+public enum XMLText {
+    public static func escape(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: needsWork) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 16)

@@ -20,7 +20,11 @@ final class LoadedModule {
     private var answerBytes = 0
     private var dwarf: SourceState<DwarfModule> = .unopened
     private var go: SourceState<GoFunctionTable> = .unopened
+    /// Opened for entry-frame answers and the hybrid walk's rules; closed by `release(keepDwarf: false)`, because
+    /// it holds the file open and mapped.
     private var callFrames: SourceState<CallFrameTable> = .unopened
+    /// See `signalReturnRanges`.
+    private var signalReturns: [Range<FileOffset>]?
     /// Entry-frame answers by file offset (see `entryFrame(at:)`).
     private var entryAnswers: [UInt64: EntryFrame] = [:]
     private var goLayout: SourceState<GoRuntimeLayout> = .unopened
@@ -184,16 +188,23 @@ final class LoadedModule {
 
     /// The module's signal restorers as file-offset ranges: those its symbol table names, and the FDEs its CFI
     /// marks as signal frames (so a glibc without `.symtab` still ends a handler's stack at `__restore_rt`). Go
-    /// code is named by symbols or `.gopclntab` only. Asked once per module, when its first mapping appears.
+    /// code is named by symbols or `.gopclntab` only. Found once per module and kept (a few ranges at most); the
+    /// CFI is read through a table of its own unless one is open already, so that a module met only here (every
+    /// library of every process, for an `all` target) keeps no file open.
     var signalReturnRanges: [Range<FileOffset>] {
+        if let known = signalReturns { return known }
         guard let file else { return [] }
         var ranges = file.signalReturnFileRanges
-        if openGo(file) == nil, let table = openCallFrames(file) {
-            ranges += table.signalFrameRanges().compactMap { file.segments.fileOffsets(forVirtualRange: $0) }.map {
-                FileOffset($0.lowerBound)..<FileOffset($0.upperBound)
-            }
+        if openGo(file) == nil {
+            let table: CallFrameTable?
+            if case .open(let open) = callFrames { table = open } else { table = CallFrameTable(path: file.path) }
+            ranges += (table?.signalFrameRanges() ?? []).compactMap {
+                file.segments.fileOffsets(forVirtualRange: $0)
+            }.map { FileOffset($0.lowerBound)..<FileOffset($0.upperBound) }
         }
-        return ranges.sorted { $0.lowerBound < $1.lowerBound }
+        let sorted = ranges.sorted { $0.lowerBound < $1.lowerBound }
+        signalReturns = sorted
+        return sorted
     }
 
     private func openCallFrames(_ file: ElfFile) -> CallFrameTable? {
@@ -226,8 +237,8 @@ final class LoadedModule {
     }
 
     /// Drops the answer cache and the DWARF indexes, and with `keepDwarf` false the DWARF handle too (libdw's own
-    /// memory: abbreviations, line tables); all are rebuilt on the next address that needs them. The symbol table
-    /// stays: it is small and root detection needs it.
+    /// memory: abbreviations, line tables) and the CFI table; all are rebuilt on the next address that needs
+    /// them. The symbol table stays: it is small and root detection needs it.
     func release(keepDwarf: Bool) {
         if case .open(let module) = dwarf {
             if keepDwarf { module.releaseIndexes() } else { dwarf = .unopened }
@@ -235,7 +246,10 @@ final class LoadedModule {
         answers.removeAll()
         answerBytes = 0
         entryAnswers.removeAll()
-        if !keepDwarf { compiledRules = .unopened }
+        if !keepDwarf {
+            compiledRules = .unopened
+            callFrames = .unopened
+        }
     }
 }
 

@@ -132,12 +132,18 @@ extension CallFrameTable {
     /// trampolines a handler returns into, such as glibc's `__restore_rt`, found without any symbol. glibc starts
     /// that FDE one byte before the trampoline, so that unwinders looking up `return address - 1` still land in it.
     /// One row per FDE, at its start: what libdw reports there holds for the whole FDE.
+    ///
+    /// Files without an `S` CIE are answered from `.eh_frame`'s CIEs alone; the others are walked through a CFI
+    /// handle of their own, ended when the walk is, so that the lookups do not stay cached in `cfi`.
     func signalFrameRanges() -> [Range<UInt64>] {
-        guard let starts = fdeStarts() else { return [] }
+        guard let section = handle.section(named: ".eh_frame"), let bytes = handle.bytes(of: section),
+            EhFrameCIEs.hasSignalFrame(bytes), let starts = fdeStarts(), let scan = dwarf_getcfi_elf(handle.elf)
+        else { return [] }
+        defer { dwarf_cfi_end(scan) }
         var found: [Range<UInt64>] = []
         for start in starts {
             var frame: OpaquePointer? = nil
-            guard dwarf_cfi_addrframe(cfi, start, &frame) == 0, let frame else { continue }
+            guard dwarf_cfi_addrframe(scan, start, &frame) == 0, let frame else { continue }
             defer { free(UnsafeMutableRawPointer(frame)) }
             var low: Dwarf_Addr = 0
             var high: Dwarf_Addr = 0
