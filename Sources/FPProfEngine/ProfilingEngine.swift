@@ -148,6 +148,7 @@ public final class ProfilingEngine: Sendable {
             // are read now, while their /proc entries may still lead to their maps, for this window's names; a
             // front end naming this window later (`withSymbols`) finds them until the next cut.
             s.symbolizer.forgetAllPerfMaps()
+            s.symbolizer.startWindow()
             s.symbolizer.readPerfMaps(of: s.builder.forgotten.releasedJITModules.compactMap(\.pidHint))
             // A process whose EXIT record the kernel dropped (a full ring) would be kept for ever: one that /proc
             // no longer shows is marked now and forgotten at the next cut, one window later, so that its samples

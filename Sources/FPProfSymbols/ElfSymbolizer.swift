@@ -127,6 +127,16 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
         perfMaps.removeAll()
     }
 
+    /// Marks the start of a window for the memory cap (see `ModuleCache`): modules used in this window or the
+    /// one before are kept; the others may be forgotten whole when a new one is read. The engine and the daemon
+    /// call it at every cut.
+    public func startWindow() {
+        cache.startWindow()
+    }
+
+    /// Modules forgotten whole to stay under `Options.symbolMemoryLimit` (read again if met again).
+    public var modulesForgotten: Int { cache.modulesForgotten }
+
     /// How many processes' perf maps are held (read, or known to be missing).
     public var perfMapCount: Int { perfMaps.count }
 
@@ -162,7 +172,7 @@ public final class ElfSymbolizer: Symbolizer, CodeKnowledge {
     /// `asmcgocall`), and its signal restorers (glibc's `__restore_rt`, by symbol or by the CFI's signal-frame
     /// mark), as file-offset ranges. Empty when the module cannot be read.
     public func codeRanges(for module: ModuleID) -> SpecialCode {
-        let loaded = cache.module(module)
+        let loaded = cache.module(module, use: false)
         guard let file = loaded.file else { return SpecialCode() }
         return SpecialCode(
             roots: file.rootFileRanges, stackSwitches: file.stackSwitchFileRanges,

@@ -39,6 +39,7 @@ import Testing
             [[target]]
             name = "host"
             all = true
+            per_process = true
             """, to: folder + "/fpprof.toml")
         let daemon = try RunningDaemon(config: folder + "/fpprof.toml", folder: folder)
         #expect(daemon.waitFor("sampling"), "\(daemon.text)")
@@ -59,9 +60,11 @@ import Testing
         let sharesLeaves = Set(lines.filter { $0.frames.first == "shares" }.compactMap(\.frames.last))
         #expect(sharesLeaves.isSuperset(of: ["leaf_a", "leaf_b", "leaf_c"]), "\(sharesLeaves)")
         // The daemon leaves itself out: its per-CPU events see its own work (cutting the first window alone takes
-        // a few hundred milliseconds of CPU), and none of it may reach a window. (No other fpprof runs meanwhile:
-        // .ci/run runs the suites one at a time.)
-        #expect(byProcess["fpprof"] == nil, "\(byProcess)")
+        // a few hundred milliseconds of CPU), and no window has a file of its pid (`per_process` names each file
+        // after its process), while the fixtures have theirs.
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/state/host")
+        #expect(!files.contains { $0.contains(".pid\(daemon.process.processIdentifier).") }, "\(files)")
+        #expect(files.contains { $0.contains(".pid\(shares.processIdentifier).") }, "\(files)")
     }
 
     @Test(.enabled(if: FPProf.isRoot, "the daemon samples other processes: needs root or CAP_PERFMON"))

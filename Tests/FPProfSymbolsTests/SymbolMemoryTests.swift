@@ -24,4 +24,38 @@ struct SymbolMemoryTests {
         }
         #expect(capped.warnings.isEmpty)
     }
+    /// Whole modules are forgotten under the cap: first those read only for their code ranges (as an `all` target
+    /// reads every library it sees mapped), never one used in this window or the one before; a forgotten module
+    /// met again is read again and answers as before.
+    @Test("modules read for code ranges or unused this window are forgotten, and read again when met")
+    func wholeModulesAreForgotten() throws {
+        let paths = [try DwarfFixtures.inlined.get(), try Fixtures.get().pie, try DwarfFixtures.cxx.get()]
+        let modules = paths.map { ModuleID(path: $0) }
+        let unlimited = ElfSymbolizer(options: .init(symbolMemoryLimit: 0))
+        let capped = ElfSymbolizer(options: .init(symbolMemoryLimit: 1))
+        // Code ranges alone: each new module pushes out the one before (the newest stays).
+        let ranges = modules.map { capped.codeRanges(for: $0) }
+        #expect(capped.modulesForgotten == 2)
+        #expect(ranges == modules.map { unlimited.codeRanges(for: $0) })
+        // Used for names in this window: kept while other modules are read.
+        let address = try #require(randomCodeAddresses(try ReferenceElf(path: paths[0]), count: 1, seed: 7).first)
+        let first = capped.frames(atVirtualAddress: VirtualAddress(address), in: modules[0])
+        #expect(!first.isEmpty)
+        #expect(first == unlimited.frames(atVirtualAddress: VirtualAddress(address), in: modules[0]))
+        let before = capped.modulesForgotten
+        _ = capped.codeRanges(for: modules[1])
+        _ = capped.codeRanges(for: modules[2])
+        // modules[0] was used this window and stays: only modules[1] goes, when modules[2] comes.
+        #expect(capped.modulesForgotten == before + 1)
+        // In the next window it still stays (used in the window before); in the one after it is fair game, and
+        // it answers the same when read again.
+        capped.startWindow()
+        _ = capped.codeRanges(for: modules[1])
+        #expect(capped.modulesForgotten == before + 2)
+        capped.startWindow()
+        _ = capped.codeRanges(for: modules[2])
+        #expect(capped.modulesForgotten == before + 4)
+        #expect(capped.frames(atVirtualAddress: VirtualAddress(address), in: modules[0]) == first)
+        #expect(capped.warnings.isEmpty)
+    }
 }

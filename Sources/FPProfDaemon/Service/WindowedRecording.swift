@@ -117,6 +117,8 @@ final class WindowedRecording: Sendable {
                     }
                 }
             }
+            // Modules this window named stay in the symbolizer; the others may go under `symbol_memory`.
+            state.symbolizer.startWindow()
             return window
         }
     }

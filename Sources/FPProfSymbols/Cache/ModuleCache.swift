@@ -8,6 +8,13 @@ internal import FPProfCore
 /// The cache keeps the total of what its modules hold (`LoadedModule.byteCount`) under `memoryLimit` by releasing
 /// the DWARF and answers of the least recently used modules first. The module in use is released last, and only its
 /// answers and DWARF indexes: a single module larger than the limit is kept rather than reopened for every address.
+///
+/// Symbol tables are never released, but whole modules are forgotten: when a newly read module takes the total past
+/// the limit, the modules used in neither this window nor the one before (`startWindow()`) go, least recently used
+/// first, and are read again if met again. A module in steady use is never forgotten, so a host whose busy binaries
+/// alone exceed the limit holds more than it (the cap is soft) rather than reading them again every window. Modules read only for their code ranges (`module(_:use:)` with `use` false: every
+/// library of every process an `all` target maps) count as never used, so they are the first to go. Without this
+/// a host-wide target would hold the symbol table of every binary on the host (a compiler's alone is 100 MiB).
 struct ModuleCache {
     let locator: ModuleFileLocator
     let settings: SymbolizerSettings
@@ -28,6 +35,11 @@ struct ModuleCache {
     /// Cold answers since the total was last checked: summing every module for each answer would cost more than
     /// the answer.
     private var unsettled = 0
+    /// `clock` when the window before the current one began: modules used since are not forgotten.
+    private var previousWindowStart: UInt64 = 0
+    private var windowStart: UInt64 = 0
+    /// Modules forgotten whole to stay under `memoryLimit`, since the cache was made.
+    private(set) var modulesForgotten = 0
     /// One message per module that could not be read, in the order they were met.
     private(set) var warnings: [String] = []
 
@@ -38,17 +50,60 @@ struct ModuleCache {
         anonymous = LoadedModule(module: ModuleID(path: ModuleID.anonymousPath), file: nil, settings: settings)
     }
 
-    mutating func module(_ id: ModuleID) -> LoadedModule {
-        if let last, lastID == id { return last }
+    /// The module `id` names, read on first use. `use` false: asked only for what its code ranges are, which does
+    /// not count as a use (see the type's comment).
+    mutating func module(_ id: ModuleID, use: Bool = true) -> LoadedModule {
+        if use, let last, lastID == id { return last }
         // A JIT's code has no file to read, and is one module per process: one shared empty entry answers for all,
         // so that the cache grows with the files met, not with the processes.
         if id.isAnonymous { return anonymous }
-        let module = modules[id] ?? load(id)
+        if let known = modules[id] {
+            if use { touch(known, id) }
+            return known
+        }
+        let module = load(id)
+        if use { touch(module, id) }
+        forgetUnused(keeping: module)
+        return module
+    }
+
+    private mutating func touch(_ module: LoadedModule, _ id: ModuleID) {
         clock &+= 1
         module.lastUse = clock
         last = module
         lastID = id
-        return module
+    }
+
+    /// Marks the start of a window: what is used from now on stays until the window after the next begins.
+    mutating func startWindow() {
+        clock &+= 1
+        previousWindowStart = windowStart
+        windowStart = clock
+    }
+
+    /// Forgets whole modules used in neither this window nor the one before, least recently used first, until the
+    /// total is under the limit again; `current` (just read) stays.
+    private mutating func forgetUnused(keeping current: LoadedModule) {
+        guard memoryLimit > 0 else { return }
+        var total = loadedModules.reduce(0) { $0 + $1.byteCount }
+        guard total > memoryLimit else { return }
+        var gone = Set<ObjectIdentifier>()
+        let candidates = loadedModules.filter { $0 !== current && $0.file != nil && $0.lastUse <= previousWindowStart }
+        for other in candidates.sorted(by: { $0.lastUse < $1.lastUse }) {
+            total -= other.byteCount
+            gone.insert(ObjectIdentifier(other))
+            if total <= memoryLimit { break }
+        }
+        guard !gone.isEmpty else { return }
+        modulesForgotten += gone.count
+        let kept = { (module: LoadedModule) in !gone.contains(ObjectIdentifier(module)) }
+        loadedModules.removeAll { !kept($0) }
+        modules = modules.filter { kept($0.value) }
+        byBuildID = byBuildID.filter { kept($0.value) }
+        if let last, !kept(last) {
+            self.last = nil
+            lastID = nil
+        }
     }
 
     /// After a module computed a new answer: collect its warning and keep the total under the limit.

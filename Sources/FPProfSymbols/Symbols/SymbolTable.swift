@@ -181,8 +181,13 @@ struct SymbolTable: Sendable {
     /// set), fewer leading underscores (`malloc` over `__libc_malloc`). Equal ranks fall back to alphabetical order, so the answer never depends on table order.
     private static func rank(_ symbol: CodeSymbol, name: String) -> UInt32 {
         let kind: UInt32 = symbol.kind == .function ? 0 : 1
-        // `cfree@GLIBC_2.2.5` (one `@`): a version kept only for old binaries, not the name to show (`free`).
-        let compatibility: UInt32 = symbol.name.contains("@") && !symbol.name.contains("@@") ? 1 : 0
+        // `cfree@GLIBC_2.2.5` (one `@`): a version kept only for old binaries, not the name to show (`free`). By
+        // bytes: Foundation's `contains` on a String costs more than the rest of reading a symbol together.
+        let utf8 = symbol.name.utf8
+        var compatibility: UInt32 = 0
+        if let at = utf8.firstIndex(of: UInt8(ascii: "@")), utf8[utf8.index(after: at)...].first != UInt8(ascii: "@") {
+            compatibility = 1
+        }
         let underscores = UInt32(min(SymbolName.leadingUnderscores(name), 0xff))
         return kind << 17 | compatibility << 16 | UInt32(symbol.binding.rawValue) << 8 | underscores
     }
