@@ -70,6 +70,9 @@ public final class DaemonMetrics: Sendable {
                 "fpprof_own_samples_dropped_total", labels, Double(c.ownSamples),
                 "Samples of the daemon's own process, which a per-CPU target meets and its windows leave out.")
             raise(
+                "fpprof_symbol_modules_forgotten_total", labels, Double(c.modulesForgotten),
+                "Modules whose symbols were dropped whole to stay under symbol_memory (read again when met again).")
+            raise(
                 "fpprof_dropped_batches_total", labels, Double(totals[target]?.droppedBatches ?? 0),
                 "Batches of records dropped because the daemon read them too slowly.")
             raise("fpprof_windows_written_total", labels, Double(c.windowsWritten), "Windows written to disk.")

@@ -12,6 +12,7 @@ public final class DaemonCounters: Sendable {
         public var samples = 0
         public var lostRecords: UInt64 = 0
         public var ownSamples: UInt64 = 0
+        public var modulesForgotten = 0
         public var processes = 0
     }
 

@@ -259,6 +259,7 @@ final class TargetRunner: Sendable {
             c.samples += window.samples
             c.lostRecords += window.lostRecords
             c.ownSamples += window.ownSamples
+            c.modulesForgotten = window.modulesForgotten
             c.processes = window.processes.count
             if failed { c.windowsSkipped += 1 } else { c.windowsWritten += 1 }
         }

@@ -35,6 +35,8 @@ final class WindowedRecording: Sendable {
         var lostRecords: UInt64
         /// The daemon's own samples, which a per-CPU session meets and the window leaves out.
         var ownSamples: UInt64
+        /// Modules the target's symbolizer has forgotten whole under `symbol_memory` since it started (a total).
+        var modulesForgotten = 0
         var samplesByStatus: [UnwindStatus: Int]
         var processes: Set<ProcessID>
         /// nil key: the whole target; a pid: that process's share (`per_process`).
@@ -119,6 +121,7 @@ final class WindowedRecording: Sendable {
             }
             // Modules this window named stay in the symbolizer; the others may go under `symbol_memory`.
             state.symbolizer.startWindow()
+            window.modulesForgotten = state.symbolizer.modulesForgotten
             return window
         }
     }

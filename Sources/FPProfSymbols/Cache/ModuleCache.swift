@@ -10,11 +10,13 @@ internal import FPProfCore
 /// answers and DWARF indexes: a single module larger than the limit is kept rather than reopened for every address.
 ///
 /// Symbol tables are never released, but whole modules are forgotten: when a newly read module takes the total past
-/// the limit, the modules used in neither this window nor the one before (`startWindow()`) go, least recently used
-/// first, and are read again if met again. A module in steady use is never forgotten, so a host whose busy binaries
-/// alone exceed the limit holds more than it (the cap is soft) rather than reading them again every window. Modules read only for their code ranges (`module(_:use:)` with `use` false: every
-/// library of every process an `all` target maps) count as never used, so they are the first to go. Without this
-/// a host-wide target would hold the symbol table of every binary on the host (a compiler's alone is 100 MiB).
+/// the limit, and at the start of each window, the modules used in neither this window nor the one before
+/// (`startWindow()`) go, least recently used first, and are read again if met again. A module in steady use is never
+/// forgotten, so a host whose busy binaries alone exceed the limit holds more than it (the cap is soft) rather than
+/// reading them again every window. Modules read only for their code ranges (`module(_:use:)` with `use` false:
+/// every library of every process an `all` target maps) count as never used, so they are the first to go. Without
+/// this a host-wide target would hold the symbol table of every binary it ever saw (a compiler's alone holds 30 MB
+/// of names).
 struct ModuleCache {
     let locator: ModuleFileLocator
     let settings: SymbolizerSettings
@@ -74,16 +76,19 @@ struct ModuleCache {
         lastID = id
     }
 
-    /// Marks the start of a window: what is used from now on stays until the window after the next begins.
+    /// Marks the start of a window: what is used from now on stays until the window after the next begins. What
+    /// went out of use two windows ago is forgotten now if the total is over the limit, not only when a new module
+    /// is read: a host whose programs stop changing reads none.
     mutating func startWindow() {
         clock &+= 1
         previousWindowStart = windowStart
         windowStart = clock
+        forgetUnused(keeping: nil)
     }
 
     /// Forgets whole modules used in neither this window nor the one before, least recently used first, until the
     /// total is under the limit again; `current` (just read) stays.
-    private mutating func forgetUnused(keeping current: LoadedModule) {
+    private mutating func forgetUnused(keeping current: LoadedModule?) {
         guard memoryLimit > 0 else { return }
         var total = loadedModules.reduce(0) { $0 + $1.byteCount }
         guard total > memoryLimit else { return }
