@@ -54,7 +54,13 @@ struct GoStackTests {
         let unrooted = folded.lines.filter { !($0.frames.count >= 2 && Self.roots.contains($0.frames[1])) }
         #expect(rooted * 100 >= total * 99, "\(rooted) of \(total) rooted; the others:\n\(describe(unrooted))")
         let flagged = folded.lines.filter { $0.frames.contains { Folded.markers.contains($0) } }
-        #expect(flagged.isEmpty, "flagged:\n\(describe(flagged))")
+        // One exception, seen once in about 3,000 samples (CI rehearsal of 2026-12-06): a sample inside `gogo`,
+        // which loads the next goroutine's SP and BP one after the other, may find the two from different
+        // goroutines and end [bad-frame] there. At most one in a thousand, and only with `gogo` as the leaf.
+        let midSwitch = flagged.filter { ["gogo", "runtime.gogo", "runtime.gogo.abi0"].contains($0.frames.last ?? "") }
+        let others = flagged.filter { line in !midSwitch.contains { $0.frames == line.frames } }
+        #expect(others.isEmpty, "flagged:\n\(describe(others))")
+        #expect(midSwitch.reduce(0) { $0 + $1.count } * 1000 <= total, "flagged in gogo:\n\(describe(midSwitch))")
         return folded
     }
 
