@@ -198,7 +198,7 @@ public struct ProfileBuilder {
     }
 
     public mutating func consume(_ record: PerfRecord) {
-        if let excluded = options.excludedProcess, Self.process(of: record) == excluded {
+        if let excluded = options.excludedProcess, record.process == excluded {
             if case .sample = record { stats.excludedSamples &+= 1 }
             return
         }
@@ -220,16 +220,6 @@ public struct ProfileBuilder {
         lastRules = nil
         walks.removeAll()
         table.apply(record)
-    }
-
-    private static func process(of record: PerfRecord) -> ProcessID? {
-        switch record {
-        case .sample(let s): s.pid
-        case .mmap2(let m): m.pid
-        case .comm(let c): c.pid
-        case .fork(let t), .exit(let t): t.pid
-        default: nil
-        }
     }
 
     /// The map of the process sampled last: consecutive samples are mostly of one process, and this spares them

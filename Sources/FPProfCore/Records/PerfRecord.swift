@@ -23,6 +23,17 @@ extension PerfRecord {
         case .other: 0
         }
     }
+
+    /// The process the record is about; nil for a sample without one, a loss or another record type.
+    public var process: ProcessID? {
+        switch self {
+        case .sample(let s): s.pid
+        case .mmap2(let m): m.pid
+        case .comm(let c): c.pid
+        case .fork(let t), .exit(let t): t.pid
+        case .lost, .other: nil
+        }
+    }
 }
 
 /// `perf_event_header.type` values.

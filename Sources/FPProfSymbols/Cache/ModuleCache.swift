@@ -90,7 +90,7 @@ struct ModuleCache {
     /// total is under the limit again; `current` (just read) stays.
     private mutating func forgetUnused(keeping current: LoadedModule?) {
         guard memoryLimit > 0 else { return }
-        var total = loadedModules.reduce(0) { $0 + $1.byteCount }
+        var total = heldBytes
         guard total > memoryLimit else { return }
         var gone = Set<ObjectIdentifier>()
         let candidates = loadedModules.filter { $0 !== current && $0.file != nil && $0.lastUse <= previousWindowStart }
@@ -111,6 +111,9 @@ struct ModuleCache {
         }
     }
 
+    /// What the loaded modules hold together (`LoadedModule.byteCount`), the figure kept under `memoryLimit`.
+    private var heldBytes: Int { loadedModules.reduce(0) { $0 + $1.byteCount } }
+
     /// After a module computed a new answer: collect its warning and keep the total under the limit.
     mutating func settle(_ module: LoadedModule) {
         if let warning = module.pendingWarning {
@@ -120,7 +123,7 @@ struct ModuleCache {
         unsettled += 1
         guard memoryLimit > 0, unsettled >= 32 else { return }
         unsettled = 0
-        var total = loadedModules.reduce(0) { $0 + $1.byteCount }
+        var total = heldBytes
         guard total > memoryLimit else { return }
         for other in loadedModules.sorted(by: { $0.lastUse < $1.lastUse }) where other !== module {
             total -= other.byteCount

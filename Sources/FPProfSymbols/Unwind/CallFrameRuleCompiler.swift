@@ -170,20 +170,14 @@ extension CallFrameTable {
             }
         }
         guard let pointerSize = size(bytes[1]), let countSize = size(bytes[2]) else { return nil }
-        func word(at offset: Int, size: Int) -> UInt64? {
-            guard offset >= 0, offset + size <= bytes.count else { return nil }
-            var value: UInt64 = 0
-            for i in 0..<size { value |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
-            return value
-        }
         let countAt = 4 + pointerSize
-        guard let count = word(at: countAt, size: countSize), count < 1 << 24 else { return nil }
+        guard let count = bytes.littleEndian(at: countAt, size: countSize), count < 1 << 24 else { return nil }
         let tableAt = countAt + countSize
         let base = section.header.sh_addr
         var starts: [UInt64] = []
         starts.reserveCapacity(Int(count))
         for i in 0..<Int(count) {
-            guard let raw = word(at: tableAt + i * 8, size: 4) else { return nil }
+            guard let raw = bytes.littleEndian(at: tableAt + i * 8, size: 4) else { return nil }
             let relative = Int64(Int32(truncatingIfNeeded: raw))
             starts.append(base &+ UInt64(bitPattern: relative))
         }

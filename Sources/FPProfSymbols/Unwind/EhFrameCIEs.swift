@@ -11,26 +11,20 @@ enum EhFrameCIEs {
     /// True also when the section cannot be read to its end, so that the caller looks the slow way.
     static func hasSignalFrame(_ bytes: [UInt8]) -> Bool {
         var offset = 0
-        func word(_ at: Int, _ size: Int) -> UInt64? {
-            guard at >= 0, size <= bytes.count, at <= bytes.count - size else { return nil }
-            var value: UInt64 = 0
-            for i in 0..<size { value |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
-            return value
-        }
         while offset < bytes.count {
-            guard let short = word(offset, 4) else { return true }
+            guard let short = bytes.littleEndian(at: offset, size: 4) else { return true }
             if short == 0 { return false }
             var header = 4
             var length = short
             if short == 0xffff_ffff {
-                guard let long = word(offset + 4, 8) else { return true }
+                guard let long = bytes.littleEndian(at: offset + 4, size: 8) else { return true }
                 header = 12
                 length = long
             }
             let body = offset + header
             guard length >= 4, length <= UInt64(bytes.count - body) else { return true }
             let end = body + Int(length)
-            if word(body, 4) == 0 {
+            if bytes.littleEndian(at: body, size: 4) == 0 {
                 guard let augmentation = augmentation(bytes, from: body + 5, to: end) else { return true }
                 if augmentation.contains(UInt8(ascii: "S")) { return true }
             }
