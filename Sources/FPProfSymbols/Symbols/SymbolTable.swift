@@ -14,16 +14,25 @@ struct SymbolTable: Sendable {
     private let ranges: RangeIndex
     /// Per range: its name's index in `names`.
     private let nameIndexes: [Int32]
-    /// Interned names, version suffixes removed.
-    let names: [String]
+    /// The names the ranges and aliases use, version suffixes removed, packed (see `PackedNames`), numbered in
+    /// the order of their first range so that neighbouring functions share a block.
+    private let names: PackedNames
     /// Per name: whether it is one where stacks end (see `RootFrames`).
     private let rootNames: [Bool]
     /// Per name: whether it runs its callee on another stack (see `StackSwitchFrames`).
     private let switchNames: [Bool]
     /// The names that lost to the preferred one for the same sized range (`__GI___libc_read`, `__libc_read` and
     /// `__read` beside `read`), with that range: DWARF names a function by one of them, the reader expects the
-    /// public one (see `publicName(for:at:)`). One entry per alias: bounded by the file's symbols.
-    private let aliases: [String: Range<UInt64>]
+    /// public one (see `publicName(for:at:)`). Sorted by the hash of the name, so a question costs a binary search
+    /// and the name itself is decoded only for a candidate. One entry per alias: bounded by the file's symbols.
+    private let aliases: [Alias]
+
+    private struct Alias: Sendable {
+        var hash: Int
+        var name: Int32
+        var start: UInt64
+        var end: UInt64
+    }
 
     var count: Int { ranges.count }
     /// Approximate bytes held, for the symbol memory budget.
@@ -53,15 +62,14 @@ struct SymbolTable: Sendable {
             return preferred(a, b)
         }
         var kept: [Candidate] = []
-        var aliases: [String: Range<UInt64>] = [:]
+        var losers: [Candidate] = []
         for candidate in sized {
             if let last = kept.last, last.start == candidate.start, last.end == candidate.end {
-                if candidate.name != last.name { aliases[names[Int(candidate.name)]] = last.start..<last.end }
+                if candidate.name != last.name { losers.append(candidate) }
                 continue
             }
             kept.append(candidate)
         }
-        self.aliases = aliases
         let sizedRanges = RangeIndex(kept.map { $0.start..<$0.end })
 
         // Unsized symbols: one per address, none inside a sized range, each reaching to the next symbol.
@@ -81,11 +89,30 @@ struct SymbolTable: Sendable {
         kept += extended.filter { $0.end > $0.start }
         kept.sort { a, b in a.start != b.start ? a.start < b.start : a.end > b.end }
         ranges = RangeIndex(kept.map { $0.start..<$0.end })
-        nameIndexes = kept.map(\.name)
-        self.names = names
-        rootNames = names.map(RootFrames.isRoot)
-        switchNames = names.map(StackSwitchFrames.isSwitch)
-        byteCount = kept.count * 28 + names.reduce(0) { $0 + $1.utf8.count + 17 } + aliases.count * 48
+
+        // Only the names in use are kept, renumbered by first use.
+        var renumbered = [Int32](repeating: -1, count: names.count)
+        var used: [String] = []
+        let number = { (old: Int32) -> Int32 in
+            if renumbered[Int(old)] < 0 {
+                renumbered[Int(old)] = Int32(used.count)
+                used.append(names[Int(old)])
+            }
+            return renumbered[Int(old)]
+        }
+        nameIndexes = kept.map { number($0.name) }
+        // A name that lost for several ranges keeps the last, as a dictionary by name did before.
+        var lastLoss: [Int32: Candidate] = [:]
+        for loser in losers { lastLoss[loser.name] = loser }
+        var aliases = lastLoss.values.sorted { $0.name < $1.name }.map { loser in
+            Alias(hash: names[Int(loser.name)].hashValue, name: number(loser.name), start: loser.start, end: loser.end)
+        }
+        aliases.sort { $0.hash < $1.hash }
+        self.aliases = aliases
+        self.names = PackedNames(used)
+        rootNames = used.map(RootFrames.isRoot)
+        switchNames = used.map(StackSwitchFrames.isSwitch)
+        byteCount = kept.count * 20 + self.names.byteCount + used.count * 2 + aliases.count * 32
     }
 
     /// The entry covering `address`, as an index for `name(of:)` and `isRoot(_:)`.
@@ -97,9 +124,22 @@ struct SymbolTable: Sendable {
     /// its range, as glibc's internal `__GI___libc_read` is of `read`); nil when `name` is the preferred one or
     /// names something else. perf and `nm` readers see the public name; DWARF often holds an internal one.
     func publicName(for name: String, at index: Int) -> String? {
-        guard let range = aliases[name], range == self.range(of: index) else { return nil }
-        let preferred = self.name(of: index)
-        return preferred == name ? nil : preferred
+        let hash = name.hashValue
+        let range = self.range(of: index)
+        var low = 0
+        var high = aliases.count
+        while low < high {
+            let mid = (low + high) / 2
+            if aliases[mid].hash < hash { low = mid + 1 } else { high = mid }
+        }
+        while low < aliases.count, aliases[low].hash == hash {
+            let alias = aliases[low]
+            low += 1
+            guard alias.start..<alias.end == range, names[Int(alias.name)] == name else { continue }
+            let preferred = self.name(of: index)
+            return preferred == name ? nil : preferred
+        }
+        return nil
     }
 
     func isRoot(_ index: Int) -> Bool { rootNames[Int(nameIndexes[index])] }
