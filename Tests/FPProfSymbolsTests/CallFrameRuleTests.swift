@@ -47,8 +47,8 @@ struct CallFrameRuleTests {
         }
     }
 
-    /// Debian builds liblzma without frame pointers: nearly all of its code has SP-based rules. The PLT's CFA is
-    /// an expression of the IP (it depends on the entry's half), unsupported: about 1 % of the bytes.
+    /// Debian builds liblzma without frame pointers: nearly all of its code has SP-based rules, its PLT included
+    /// (see `procedureLinkageEntries`).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/x86_64-linux-gnu/liblzma.so.5"), "needs liblzma"))
     func liblzmaKeepsNoFrameRecords() throws {
         let rules = try #require(
@@ -68,5 +68,27 @@ struct CallFrameRuleTests {
         let total = bytes.values.reduce(0, +)
         #expect(Double(bytes["sp", default: 0]) / Double(total) > 0.9, "\(bytes)")
         #expect(Double(bytes["unsupported", default: 0]) / Double(total) < 0.02, "\(bytes)")
+    }
+
+    /// The PLT's CFA is one expression of the IP for all its entries (binutils' `lazy PLT`): each 16-byte entry
+    /// pushes its relocation index at +6 and jumps at +11, so CFA = RSP + 8 before +11 and RSP + 16 from it. A
+    /// sample in a stub (sqlite3 calls its own exports through it) must walk on to the caller.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/x86_64-linux-gnu/liblzma.so.5"), "needs liblzma"))
+    func procedureLinkageEntries() throws {
+        let path = "/lib/x86_64-linux-gnu/liblzma.so.5"
+        let reference = try ReferenceElf(path: path)
+        let plt = try #require(reference.executableSections.first { $0.name == ".plt" })
+        try #require(plt.size >= 48, "\(plt)")
+        let rules = try #require(ElfSymbolizer().callFrameRules(for: ModuleID(path: path)))
+        // Entry 0 (the resolver's trampoline) has rules of its own; entries 1... share the expression.
+        var entry = plt.address + 16
+        while entry + 16 <= plt.address + plt.size {
+            let offset = try #require(reference.fileOffset(of: entry))
+            #expect(rules.rule(at: offset) == .stack(cfa: 8, savedBP: nil), "entry at \(entry)")
+            #expect(rules.rule(at: offset + 10) == .stack(cfa: 8, savedBP: nil), "entry at \(entry)")
+            #expect(rules.rule(at: offset + 11) == .stack(cfa: 16, savedBP: nil), "entry at \(entry)")
+            #expect(rules.rule(at: offset + 15) == .stack(cfa: 16, savedBP: nil), "entry at \(entry)")
+            entry += 16
+        }
     }
 }
