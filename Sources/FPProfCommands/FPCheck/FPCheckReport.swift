@@ -11,7 +11,12 @@ struct FPCheckReport {
     var frameless: [FramelessModule] = []
 
     /// The modules `--require-frame-pointers` fails on: those whose missing records are not a rare exception.
-    var lackingFramePointers: [FramelessModule] { frameless.filter { $0.share >= Self.reportedShare } }
+    var lackingFramePointers: [FramelessModule] {
+        frameless.filter { $0.share >= Self.reportedShare && $0.withoutRecord >= Self.reportedFrames }
+    }
+    /// A module is named on at least this many caller frames without a record: one sample of glibc's exit path
+    /// (`__cxa_finalize`) under a program built with frame pointers is not a finding about that program.
+    static let reportedFrames = 3
     /// At least this share of a module's caller frames without a record names the module (a few hand-written
     /// assembly functions in a module built with frame pointers stay below it).
     static let reportedShare = 0.05
