@@ -5,6 +5,11 @@
 #                              its CPU seconds per second and RSS every 10 s; then `perf record -a -g -F 99` over the
 #                              same SECONDS with the same two fixtures, its CPU seconds per second (perf record's
 #                              own, and the whole run's with the write of perf.data); the ratio.
+#   daemon.sh build SECONDS    the daemon with an `all` target at 99 Hz (60 s windows) while `swift build
+#                              --build-tests` of a fresh clone of this checkout runs (a host busy with compilers: huge
+#                              binaries without frame pointers, hundreds of short processes); RSS every 10 s, peak
+#                              RSS and CPU seconds per second over SECONDS. With FPPROF_OLD set, that binary runs
+#                              beside it on the same build with its own config, for a before/after on one workload.
 #   daemon.sh fds              descriptors the daemon holds with an `all` target, and with a `comm` target matching
 #                              a process of 500 threads.
 #
@@ -85,6 +90,49 @@ print(f"perf record -a -g -F 99: cpu {perf:.4f} s/s; perf.data {os.path.getsize(
       f"daemon/perf cpu ratio {daemon / perf:.2f}")
 PY
     ;;
+build)
+    seconds=${2:-600}
+    config host 'all = true'
+    names=(new)
+    binaries=("$fpprof")
+    [[ -n ${FPPROF_OLD:-} ]] && names+=(old) binaries+=("$FPPROF_OLD")
+    pids=()
+    for i in "${!names[@]}"; do
+        sed "s|state-host|state-${names[$i]}|" "$work/host.toml" >"$work/${names[$i]}.toml"
+        "${binaries[$i]}" daemon --config "$work/${names[$i]}.toml" 2>"$work/${names[$i]}.log" &
+        pids+=($!)
+    done
+    sleep 3
+    git clone -q "$ROOT" "$work/clone"
+    (cd "$work/clone" && timeout "$seconds" swift build --build-tests >"$work/build.log" 2>&1) &
+    builder=$!
+    starts=()
+    for pid in "${pids[@]}"; do starts+=("$(cpu_seconds "$pid")"); done
+    for name in "${names[@]}"; do : >"$work/rss-$name"; done
+    for ((t = 0; t < seconds; t += 10)); do
+        sleep 10
+        for i in "${!names[@]}"; do
+            awk -v t="$t" '/^VmRSS:/ { print t + 10, $2 }' "/proc/${pids[$i]}/status" >>"$work/rss-${names[$i]}"
+        done
+    done
+    for i in "${!names[@]}"; do
+        pid=${pids[$i]}
+        end=$(cpu_seconds "$pid")
+        peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+        windows=$(find "$work/state-${names[$i]}" -name '*.pb.gz' | wc -l)
+        kill -TERM "$pid"
+        wait "$pid" || true
+        python3 - "$work/rss-${names[$i]}" "${starts[$i]}" "$end" "$seconds" "${names[$i]}" "$peak" "$windows" <<'PY'
+import statistics, sys
+rss = [int(l.split()[1]) / 1024 for l in open(sys.argv[1]) if l.strip()]
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / int(sys.argv[4])
+print(f"{sys.argv[5]}: cpu {cpu:.4f} s/s; rss MiB min {min(rss):.1f} median {statistics.median(rss):.1f} "
+      f"max {max(rss):.1f} last {rss[-1]:.1f}; peak (VmHWM) {int(sys.argv[6]) / 1024:.1f} MiB; {sys.argv[7]} windows")
+PY
+    done
+    wait "$builder" || true
+    echo "build: $(tail -n 1 "$work/build.log")"
+    ;;
 fds)
     config host 'all = true'
     "$fpprof" daemon --config "$work/host.toml" 2>"$work/host.log" &
@@ -103,5 +151,5 @@ fds)
     kill -TERM "$daemon"
     wait "$daemon" || true
     ;;
-*) echo "usage: daemon.sh cost SECONDS | daemon.sh fds" >&2; exit 64 ;;
+*) echo "usage: daemon.sh cost SECONDS | daemon.sh build SECONDS | daemon.sh fds" >&2; exit 64 ;;
 esac
