@@ -17,7 +17,7 @@ public struct ReplayedCapture: Sendable {
 public enum CaptureReplay {
     public static func render(
         _ input: ReportInputStream, name: String, perThread: Bool, symbols: SymbolSettings, symfs: String? = nil,
-        unwind: UnwindMode = .fp, options: RenderOptions, modificationTime: Date?
+        unwind: UnwindMode = .hybrid, options: RenderOptions, modificationTime: Date?
     ) throws(EngineError) -> ReplayedCapture {
         let header: CaptureHeader
         do { header = try readHeader(input) } catch {

@@ -15,7 +15,7 @@ public struct EngineSettings: Sendable {
 
     public init(
         sampler: SamplerConfiguration = SamplerConfiguration(), perThread: Bool = false, perGoroutine: Bool = false,
-        symbols: SymbolSettings = SymbolSettings(), unwind: UnwindMode = .fp
+        symbols: SymbolSettings = SymbolSettings(), unwind: UnwindMode = .hybrid
     ) {
         self.unwind = unwind
         self.sampler = sampler

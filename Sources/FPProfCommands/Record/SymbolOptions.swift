@@ -24,11 +24,11 @@ struct SymbolOptions: ParsableArguments {
 
     @Option(
         help: """
-            fp: walk frame records only (as before; a frame record a function does not keep ends the walk or skips \
-            its caller). hybrid: walk frame records while they are sound and the call frame information (.eh_frame) \
-            where the code keeps none, such as libraries built without frame pointers.
+            hybrid (default): walk frame records while they are sound and the call frame information (.eh_frame) \
+            where the code keeps none, such as libraries built without frame pointers. fp: walk frame records only \
+            (a frame record a function does not keep ends the walk or skips its caller).
             """)
-    var unwind: UnwindMode = .fp
+    var unwind: UnwindMode = .hybrid
 
     @Option(help: "Soft cap on symbol memory (DWARF indexes and caches) in MiB; 0 for none.")
     var symbolMemory: Int = 512

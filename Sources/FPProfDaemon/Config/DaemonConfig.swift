@@ -31,7 +31,7 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var userCallchain: CallchainChoice = .auto
     public var kernel = false
     /// Frame records alone, or frame records and CFI (`fpprof record --unwind`).
-    public var unwind: UnwindMode = .fp
+    public var unwind: UnwindMode = .hybrid
 
     public init() {}
 }

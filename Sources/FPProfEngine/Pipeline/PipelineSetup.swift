@@ -12,7 +12,7 @@ public enum PipelineSetup {
     /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames;
     /// `unwind` chooses frame records alone or frame records and CFI (`--unwind`).
     public static func builder(
-        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .fp,
+        format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .hybrid,
         excludedProcess: ProcessID? = nil
     ) throws(RecordDecodeError) -> ProfileBuilder {
         try builder(
