@@ -1,6 +1,6 @@
 // fpprof-bench: throughput of fpprof's offline pipeline over a recorded raw capture.
 //
-//   fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--folded PATH]
+//   fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind fp|hybrid] [--folded PATH]
 //
 // Loads CAPTURE (written by `fpprof record --raw CAPTURE ...`) into memory once, runs one untimed pass to warm the
 // symbolizer (ELF files read, symbol tables built, answer caches filled), then N timed passes. Each timed pass is
@@ -27,13 +27,14 @@ struct Usage: Error, CustomStringConvertible {
 }
 
 let usage = """
-    usage: fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--folded PATH]
+    usage: fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind fp|hybrid] [--folded PATH]
            fpprof-bench soak SECONDS CUT_SECONDS -- COMMAND...
 
       CAPTURE        a raw capture written by `fpprof record --raw CAPTURE -- CMD`
       --repeat N     timed passes after the warm-up pass (default 7)
       --cpu K        pin this process to CPU K first (sched_setaffinity)
       --per-thread   split stacks per thread, as `fpprof record --per-thread`
+      --unwind MODE  fp (frame records alone, the default here) or hybrid (frame records and CFI)
       --folded PATH  write the folded output of the warm-up pass to PATH (to check it)
 
     Prints one line per pass and then a summary; the last line is machine-readable:
@@ -48,6 +49,7 @@ struct PipelineArguments {
     var repeats = 7
     var cpu: Int?
     var perThread = false
+    var unwind = UnwindMode.fp
     var foldedPath: String?
 
     init(_ args: ArraySlice<String>) throws {
@@ -70,6 +72,11 @@ struct PipelineArguments {
                 }
                 cpu = k
             case "--per-thread": perThread = true
+            case "--unwind":
+                guard let mode = UnwindMode(rawValue: try value(a)) else {
+                    throw Usage(description: "--unwind takes fp or hybrid")
+                }
+                unwind = mode
             case "--folded": foldedPath = try value(a)
             case "-h", "--help": throw Usage(description: usage)
             default:
@@ -111,7 +118,7 @@ func threadCPUSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool) throws -> Pass {
+func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool, unwind: UnwindMode) throws -> Pass {
     let clock = ContinuousClock()
     let c0 = threadCPUSeconds()
     let t0 = clock.now
@@ -119,7 +126,7 @@ func runPass(bytes: [UInt8], symbolizer: ElfSymbolizer, perThread: Bool) throws 
     // The engine's own wiring, as `fpprof record` and `fpprof report` use it: code ranges (roots and stack
     // switches), entry-frame rules (CFI, Go's tables), the stack-switch repair and the sampler's prefetch.
     var builder = try PipelineSetup.builder(
-        format: header.format, perThread: perThread, kernel: false, symbolizer: symbolizer)
+        format: header.format, perThread: perThread, kernel: false, symbolizer: symbolizer, unwind: unwind)
     for chunk in chunks { builder.consume(chunk) }
     let profile = builder.finish()
     let t1 = clock.now
@@ -177,7 +184,7 @@ func pipeline(_ a: PipelineArguments) throws {
     let symbolizer = ElfSymbolizer()
 
     // Warm-up: reads the ELF files and fills the symbolizer's caches; also faults in the capture's pages.
-    let warm = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread)
+    let warm = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: a.unwind)
     if let path = a.foldedPath {
         try Data(warm.folded.utf8).write(to: URL(fileURLWithPath: path))
     }
@@ -196,7 +203,7 @@ func pipeline(_ a: PipelineArguments) throws {
     var cpuRates: [Double] = []
     var checksum = 0
     for i in 1...a.repeats {
-        let p = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread)
+        let p = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: a.unwind)
         checksum &+= p.outputBytes
         precondition(p.samples == warm.samples && p.folded == warm.folded, "passes must agree")
         let rate = Double(p.samples) / seconds(p.total)
