@@ -52,6 +52,9 @@ enum Fixture: String, CaseIterable, Sendable {
     case goShares = "go-shares"
     /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
     case frameless
+    /// `shares` (its stacks and shares) built `-O2 -fomit-frame-pointer` (`omittedFramePointerCFlags`), as
+    /// distributions built C before 2023: no function of it keeps a frame record, and main uses BP as a register.
+    case sharesOmitFP = "shares-omitfp"
     /// Go: goroutines allocating short-lived trees with GOGC=10: much of the CPU in the GC and the allocator on g0
     /// (under runtime.systemstack) and in background mark workers.
     case goGCHeavy = "go-gcheavy"
@@ -95,6 +98,8 @@ enum Fixture: String, CaseIterable, Sendable {
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
+        // None keeps one, by design: FixtureTests checks that shares' functions are all there without a record.
+        case .sharesOmitFP: []
         case .goGCHeavy, .goGCHeavyStripped: ["main.main", "main.worker", "main.build", "main.check"]
         case .goHTTPLoad: ["main.main", "main.serveItself"]
         case .goChanHeavy: ["main.main", "main.relay"]
@@ -110,7 +115,7 @@ enum Fixture: String, CaseIterable, Sendable {
     /// frame-pointer walk must stop at the bad record (see `frameWalkBeforeMarker`).
     var expectedStacks: [ExpectedStack] {
         switch self {
-        case .shares:
+        case .shares, .sharesOmitFP:
             [
                 ExpectedStack(["main", "path_a", "a1", "leaf_a"], share: 0.5),
                 ExpectedStack(["main", "path_b", "leaf_b"], share: 0.3),
@@ -324,7 +329,21 @@ struct FixtureBuilder {
         "-O2", "-g", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-Wall", "-Wextra",
     ]
 
-    static func cFlags(_ fixture: Fixture) -> [String] { fixture == .frameless ? optimizedCFlags : cFlags }
+    /// gcc flags of the fixtures built as code without frame pointers (`sharesOmitFP`): `FIXTURE_OMIT_FRAME_POINTER`
+    /// drops the frame record fixture_common.h otherwise forces on every leaf; sibling calls stay calls, so that
+    /// every function stays a frame of its own.
+    static let omittedFramePointerCFlags = [
+        "-O2", "-g", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-DFIXTURE_OMIT_FRAME_POINTER", "-Wall",
+        "-Wextra",
+    ]
+
+    static func cFlags(_ fixture: Fixture) -> [String] {
+        switch fixture {
+        case .frameless: optimizedCFlags
+        case .sharesOmitFP: omittedFramePointerCFlags
+        default: cFlags
+        }
+    }
 
     /// Tests/Fixtures, found from this file's path.
     static var fixturesDirectory: URL {
@@ -353,6 +372,7 @@ struct FixtureBuilder {
         case .goChanHeavy: fixturesDirectory.appendingPathComponent("go/chanheavy")
         case .goLeaf: fixturesDirectory.appendingPathComponent("go/leaf")
         case .goGoroutines: fixturesDirectory.appendingPathComponent("go/goroutines")
+        case .sharesOmitFP: fixturesDirectory.appendingPathComponent("c/shares.c")
         default: fixturesDirectory.appendingPathComponent("c/\(fixture.rawValue).c")
         }
     }
