@@ -39,8 +39,10 @@ struct FixtureTests {
     /// The fixtures of code without frame pointers: every function the C names is there (not inlined away) and none
     /// makes a frame record; main may save BP, as a register of its own.
     @Test(
-        "shares-omitfp: every function is there, none with a frame record",
-        arguments: [(Fixture.sharesOmitFP, Fixture.shares.functionNames)])
+        "shares-omitfp and go-cgo's C: every function is there, none with a frame record",
+        arguments: [
+            (Fixture.sharesOmitFP, Fixture.shares.functionNames), (Fixture.goCgo, ["c_outer", "c_middle", "c_leaf"]),
+        ])
     func framelessFunctions(_ fixture: Fixture, names: [String]) throws {
         let functions = try Disassembly(of: FixtureBuilder.path(for: fixture))
         for name in names {
