@@ -116,6 +116,25 @@ struct FakeRules: CallFrameRuleMap {
         #expect(walk(ip: 0x40_2050, bp: 0, short).1.status == .truncated)
     }
 
+    /// cgo's case: frameless code that left BP alone, above it a record outside the copy (on the goroutine's stack,
+    /// while the C runs on g0). The walk ends truncated at the sampled BP's record, and says so; a walk that ends at
+    /// another record does not.
+    @Test func truncatedAtTheSampledRecord() {
+        var s = StackBuilder(words: 8)
+        s.words[2] = 0x40_2100
+        s.words[5] = 0x40_1100
+        let elsewhere = s.sp + 0x10_0000
+        let (frames, outcome) = walk(ip: 0x40_2050, bp: elsewhere, s)
+        #expect(frames == [0x40_2050, 0x40_2100, 0x40_1100])
+        #expect(outcome == .init(status: .truncated, cfiFrames: 2, endsAtSampledRecord: true))
+
+        var framed = StackBuilder(words: 4)
+        framed.record(at: 0, next: elsewhere, ret: 0x40_1100)
+        let (_, other) = walk(ip: 0x40_1050, bp: framed.address(ofWord: 0), framed)
+        #expect(other.status == .truncated)
+        #expect(!other.endsAtSampledRecord)
+    }
+
     /// Deep frameless recursion stops at the depth limit.
     @Test func depthLimit() {
         var s = StackBuilder(words: 3 * 100 + 4)

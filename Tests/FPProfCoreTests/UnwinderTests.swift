@@ -335,6 +335,28 @@ struct StackBuilder {
 }
 
 extension KernelChainRejoinTests {
+    /// cgo's C on g0 below a goroutine's record: the walk found three frameless frames by CFI and stopped at the
+    /// record the sampled BP points at, where the kernel's chain went from frame 0. Its frames after the first
+    /// continue the walk; without that fact, the chain (lacking the walk's last pair) adds nothing.
+    @Test func aWalkEndingAtTheSampledRecordTakesTheChainAfterFrameZero() {
+        let walked: [UInt64] = [0x43_0000, 0x41_0010, 0x41_0020, 0x42_0030]
+        let chain = WordWindow([CallchainContext.user, 0x43_0000, 0x45_0000, 0x44_0000, 0x40_0010])
+        var frames = walked
+        let status = KernelChainSplice.rejoin(&frames, with: chain, code: FakeCode(), endsAtSampledRecord: true)
+        #expect(status == .complete)
+        #expect(frames == walked + [0x45_0000, 0x44_0000, 0x40_0010])
+        var unknown = walked
+        #expect(KernelChainSplice.rejoin(&unknown, with: chain, code: FakeCode()) == .truncated)
+        #expect(unknown == walked)
+        // Another sample's chain (a different frame 0) is not this walk's.
+        var other = walked
+        let otherChain = WordWindow([CallchainContext.user, 0x43_0008, 0x45_0000, 0x40_0010])
+        #expect(
+            KernelChainSplice.rejoin(&other, with: otherChain, code: FakeCode(), endsAtSampledRecord: true)
+                == .truncated)
+        #expect(other == walked)
+    }
+
     @Test func aFramelessLeafsCallerIsSkippedInTheComparison() {
         // CFI found the leaf's caller 0x41_0010; the kernel went from the leaf to the caller's caller.
         var frames: [UInt64] = [0x43_0000, 0x41_0010]

@@ -36,6 +36,22 @@ struct FixtureTests {
         }
     }
 
+    /// The fixtures of code without frame pointers: every function the C names is there (not inlined away) and none
+    /// makes a frame record; main may save BP, as a register of its own.
+    @Test(
+        "shares-omitfp and go-cgo's C: every function is there, none with a frame record",
+        arguments: [
+            (Fixture.sharesOmitFP, Fixture.shares.functionNames), (Fixture.goCgo, ["c_outer", "c_middle", "c_leaf"]),
+        ])
+    func framelessFunctions(_ fixture: Fixture, names: [String]) throws {
+        let functions = try Disassembly(of: FixtureBuilder.path(for: fixture))
+        for name in names {
+            let body = try #require(functions[name], "\(name) missing from \(fixture)")
+            #expect(!body.contains("mov %rsp,%rbp"), "\(fixture): \(name) \(body.prefix(3))")
+            #expect(body.contains { $0.hasPrefix("call") } || body.contains { $0.hasPrefix("imul") }, "\(name)")
+        }
+    }
+
     @Test("recursion: each recurse level is a 16-byte frame and the calls are not tail calls")
     func recursionFramesAreSmall() throws {
         let functions = try Disassembly(of: FixtureBuilder.path(for: .recursion))

@@ -1,6 +1,7 @@
 // The programs that the end-to-end tests profile, and the code that builds them.
 //
-// Sources live in Tests/Fixtures/c (one C file per fixture, plus fixture_common.h) and Tests/Fixtures/go/shares.
+// Sources live in Tests/Fixtures/c (one C file per fixture, plus fixture_common.h) and Tests/Fixtures/go (one
+// package per fixture; go/cgo has C files of its own).
 // Each fixture is built at most once per test process, into /tmp/fpprof-fixtures-<uid>-<hash>/<name>, where the
 // hash covers the fixture's source paths, contents and build flags: a later test process with the same sources
 // reuses the build, and an edit to a source gets a fresh directory. The executable is named after the fixture's raw value, so the
@@ -52,6 +53,9 @@ enum Fixture: String, CaseIterable, Sendable {
     case goShares = "go-shares"
     /// `main;frameless_caller;frameless_leaf`, built with `-O2` (`optimizedCFlags`): the leaf pushes no frame record.
     case frameless
+    /// `shares` (its stacks and shares) built `-O2 -fomit-frame-pointer` (`omittedFramePointerCFlags`), as
+    /// distributions built C before 2023: no function of it keeps a frame record, and main uses BP as a register.
+    case sharesOmitFP = "shares-omitfp"
     /// Go: goroutines allocating short-lived trees with GOGC=10: much of the CPU in the GC and the allocator on g0
     /// (under runtime.systemstack) and in background mark workers.
     case goGCHeavy = "go-gcheavy"
@@ -64,6 +68,10 @@ enum Fixture: String, CaseIterable, Sendable {
     case goGoroutines = "go-goroutines"
     /// Go: `goGCHeavy` built with `-ldflags=-s -w`, as Debian ships Go programs: no `.symtab`, no DWARF.
     case goGCHeavyStripped = "go-gcheavy-s"
+    /// Go: `runtime.goexit;runtime.main;main.main;main.worker;main.callC;main._Cfunc_c_outer;runtime.cgocall;
+    /// runtime.asmcgocall;_cgo_..._Cfunc_c_outer;c_outer;c_middle;c_leaf`: nearly all the CPU in C code built
+    /// `-O2 -fomit-frame-pointer` (burn.c), which cgo runs on the thread's g0 stack.
+    case goCgo = "go-cgo"
     /// Go: an HTTP client loading a loopback URL (its second argument; without one, a server of its own) from four
     /// kept-alive connections; prints `requests N errors M`. The load for tests on a real server (Debian's caddy).
     case goHTTPLoad = "go-httpload"
@@ -72,7 +80,8 @@ enum Fixture: String, CaseIterable, Sendable {
     var executableName: String { rawValue }
 
     var isGo: Bool {
-        [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad].contains(self)
+        [.goShares, .goGCHeavy, .goChanHeavy, .goLeaf, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad, .goCgo]
+            .contains(self)
     }
 
     /// `go build` flags beyond the defaults.
@@ -95,11 +104,15 @@ enum Fixture: String, CaseIterable, Sendable {
         case .goShares: ["main.main", "main.worker", "main.workA", "main.workB", "main.workC", "main.account"]
         // At -O2 gcc schedules other instructions into the callers' prologues; only main keeps the plain one.
         case .frameless: ["main"]
+        // None keeps one, by design: FixtureTests checks that shares' functions are all there without a record.
+        case .sharesOmitFP: []
         case .goGCHeavy, .goGCHeavyStripped: ["main.main", "main.worker", "main.build", "main.check"]
         case .goHTTPLoad: ["main.main", "main.serveItself"]
         case .goChanHeavy: ["main.main", "main.relay"]
         case .goLeaf: ["main.main", "main.worker", "main.caller", "main.leaf"]
         case .goGoroutines: ["main.main", "main.spinA", "main.spinB", "main.spinC", "main.churn"]
+        // c_outer, c_middle and c_leaf keep no frame record, by design.
+        case .goCgo: ["main.main", "main.worker", "main.callC"]
         }
     }
 
@@ -110,7 +123,7 @@ enum Fixture: String, CaseIterable, Sendable {
     /// frame-pointer walk must stop at the bad record (see `frameWalkBeforeMarker`).
     var expectedStacks: [ExpectedStack] {
         switch self {
-        case .shares:
+        case .shares, .sharesOmitFP:
             [
                 ExpectedStack(["main", "path_a", "a1", "leaf_a"], share: 0.5),
                 ExpectedStack(["main", "path_b", "leaf_b"], share: 0.3),
@@ -152,7 +165,8 @@ enum Fixture: String, CaseIterable, Sendable {
                     ["runtime.goexit", "main.main.func1", "main.worker", "main.caller", "main.leaf"], share: nil)
             ]
         // mixed: glibc's frames between sort_nofp and compare_fp vary with the C library (see HybridDifferentialTests).
-        case .goGCHeavy, .goChanHeavy, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad, .jitchurn, .mixed: []
+        // go-cgo: cgo's generated `_cgo_<hash>_Cfunc_c_outer` between the switch and c_outer (see CgoStackTests).
+        case .goGCHeavy, .goChanHeavy, .goGoroutines, .goGCHeavyStripped, .goHTTPLoad, .jitchurn, .mixed, .goCgo: []
         }
     }
 
@@ -324,7 +338,21 @@ struct FixtureBuilder {
         "-O2", "-g", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-Wall", "-Wextra",
     ]
 
-    static func cFlags(_ fixture: Fixture) -> [String] { fixture == .frameless ? optimizedCFlags : cFlags }
+    /// gcc flags of the fixtures built as code without frame pointers (`sharesOmitFP`): `FIXTURE_OMIT_FRAME_POINTER`
+    /// drops the frame record fixture_common.h otherwise forces on every leaf; sibling calls stay calls, so that
+    /// every function stays a frame of its own.
+    static let omittedFramePointerCFlags = [
+        "-O2", "-g", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-DFIXTURE_OMIT_FRAME_POINTER", "-Wall",
+        "-Wextra",
+    ]
+
+    static func cFlags(_ fixture: Fixture) -> [String] {
+        switch fixture {
+        case .frameless: optimizedCFlags
+        case .sharesOmitFP: omittedFramePointerCFlags
+        default: cFlags
+        }
+    }
 
     /// Tests/Fixtures, found from this file's path.
     static var fixturesDirectory: URL {
@@ -353,6 +381,8 @@ struct FixtureBuilder {
         case .goChanHeavy: fixturesDirectory.appendingPathComponent("go/chanheavy")
         case .goLeaf: fixturesDirectory.appendingPathComponent("go/leaf")
         case .goGoroutines: fixturesDirectory.appendingPathComponent("go/goroutines")
+        case .goCgo: fixturesDirectory.appendingPathComponent("go/cgo")
+        case .sharesOmitFP: fixturesDirectory.appendingPathComponent("c/shares.c")
         default: fixturesDirectory.appendingPathComponent("c/\(fixture.rawValue).c")
         }
     }
@@ -411,7 +441,8 @@ struct FixtureBuilder {
             let shared = fixturesDirectory.appendingPathComponent("go/fixtureargs")
             return try [source, shared].flatMap { directory in
                 try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                    .filter { $0.hasSuffix(".go") || $0 == "go.mod" }.sorted()
+                    .filter { name in [".go", ".c", ".h"].contains { name.hasSuffix($0) } || name == "go.mod" }
+                    .sorted()
                     .map { directory.appendingPathComponent($0) }
             }
         }
@@ -439,6 +470,8 @@ struct FixtureBuilder {
         let inherited = ProcessInfo.processInfo.environment
         // The fixture has no dependencies: never touch the network, never switch toolchains.
         var environment = ["GOFLAGS": "", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GO111MODULE": "on"]
+        // cgo is on by default where gcc is; an environment that turns it off could not build go-cgo (import "C").
+        if fixture == .goCgo { environment["CGO_ENABLED"] = "1" }
         let home = inherited["HOME"] ?? ""
         if inherited["GOCACHE"] == nil && (home.isEmpty || !FileManager.default.isWritableFile(atPath: home)) {
             environment["GOCACHE"] = "/tmp/fpprof-fixtures-\(getuid())-gocache"

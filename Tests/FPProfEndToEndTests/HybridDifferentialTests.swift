@@ -15,12 +15,14 @@ import Testing
         "needs Debian's xz-utils and sqlite3 (scripts/packages.txt)"))
 struct HybridDifferentialTests {
     /// A workload of about a second of CPU: xz -9 over base64 text, a sqlite3 query that folds 2.5 million rows
-    /// (0.9 s here; a million took 0.43 s, close to the 200-sample floors of fpprof's and perf's runs), and the
-    /// `mixed` fixture (frames with and without records, glibc's qsort between them).
+    /// (0.9 s here; a million took 0.43 s, close to the 200-sample floors of fpprof's and perf's runs), the
+    /// `mixed` fixture (frames with and without records, glibc's qsort between them), and `shares-omitfp` (a whole
+    /// C program built `-O2 -fomit-frame-pointer`).
     enum Workload: String, CaseIterable, Sendable {
         case xz
         case sqlite3
         case mixed
+        case sharesOmitFP = "shares-omitfp"
 
         func command(scratch: String) throws -> [String] {
             switch self {
@@ -40,6 +42,8 @@ struct HybridDifferentialTests {
                 ]
             case .mixed:
                 return [try FixtureBuilder.path(for: .mixed), "1.5"]
+            case .sharesOmitFP:
+                return [try FixtureBuilder.path(for: .sharesOmitFP), "1.5"]
             }
         }
     }
@@ -129,6 +133,42 @@ struct HybridDifferentialTests {
         let (byRecords, _) = try FPProf.record(["-F", "499", "--unwind", "fp", "--", path, "1.5"])
         let reached = byRecords.lines.filter { $0.frames.last == "leaf_nofp" && $0.frames.contains("outer_fp") }
         #expect(reached.isEmpty, "by frame records alone:\n\(describe(reached))")
+    }
+
+    /// `shares` built `-O2 -fomit-frame-pointer`, where no function keeps a frame record and main uses BP as a
+    /// register: each sample reads one of the fixture's three stacks whole, from `__libc_start_call_main` to the
+    /// leaf with no marker, at the fixture's shares (within 5 points, as FixtureTests holds the framed build). By
+    /// frame records alone every walk stops `[bad-frame]` after the leaf's caller (which the leaf's entry rule
+    /// finds on the stack): not one reaches `main`.
+    @Test("shares built -fomit-frame-pointer: whole stacks at their shares, where frame records alone stop")
+    func omittedFramePointerStacksAreWhole() throws {
+        let fixture = Fixture.sharesOmitFP
+        let path = try FixtureBuilder.path(for: fixture)
+        let (hybrid, result) = try FPProf.record(["-F", "499", "--unwind", "hybrid", "--", path, "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        try #require(hybrid.total > 300, "only \(hybrid.total) samples")
+        func isWhole(_ line: Folded.Line, _ expected: ExpectedStack) -> Bool {
+            let f = line.frames
+            return Folded.markers.isDisjoint(with: f) && f.count > 2 && Self.roots.contains(f[1])
+                && Array(f.dropFirst(2)) == expected.frames
+        }
+        var wholeSamples = 0
+        for expected in fixture.expectedStacks {
+            let samples = hybrid.count { isWhole($0, expected) }
+            wholeSamples += samples
+            let share = Double(samples) / Double(hybrid.total)
+            #expect(abs(share - (expected.share ?? 0)) <= 0.05, "\(expected.folded): \(share)")
+        }
+        let others = hybrid.lines.filter { line in !fixture.expectedStacks.contains { isWhole(line, $0) } }
+        #expect(
+            Double(wholeSamples) >= 0.95 * Double(hybrid.total),
+            "\(wholeSamples) of \(hybrid.total) whole; the others:\n\(describe(others))")
+
+        let (byRecords, _) = try FPProf.record(["-F", "499", "--unwind", "fp", "--", path, "1"])
+        let reached = byRecords.lines.filter { $0.frames.contains("main") }
+        #expect(reached.isEmpty, "by frame records alone:\n\(describe(reached))")
+        let stopped = byRecords.count { $0.frames.contains("[bad-frame]") }
+        #expect(Double(stopped) >= 0.95 * Double(byRecords.total), "\(stopped) of \(byRecords.total) [bad-frame]")
     }
 
     @Test("fpcheck names liblzma as built without frame pointers; the frame-pointer fixture names nothing")

@@ -311,6 +311,7 @@ public struct ProfileBuilder {
         var repeated = -1
         var sampledIP: UInt64 = 0
         var usedCFI = false
+        var endsAtSampledRecord = false
         let map: ProcessMap
         if let cached = lastMap, cached.pid == pid {
             map = cached.map
@@ -347,6 +348,7 @@ public struct ProfileBuilder {
                     swap(&frames, &hybridFrames)
                     status = outcome.status
                     usedCFI = true
+                    endsAtSampledRecord = outcome.endsAtSampledRecord
                     recovered = nil
                     kernelOnly = nil
                 }
@@ -366,7 +368,8 @@ public struct ProfileBuilder {
         if status == .truncated, let chain = s.callchain {
             status =
                 usedCFI
-                ? KernelChainSplice.rejoin(&frames, with: chain, code: map)
+                ? KernelChainSplice.rejoin(
+                    &frames, with: chain, code: map, endsAtSampledRecord: endsAtSampledRecord)
                 : KernelChainSplice.extend(
                     &frames, status: status, with: chain, code: map, recovered: recovered, kernelOnly: kernelOnly)
         }

@@ -15,6 +15,11 @@
 ///
 /// A stack switch (`runtime.systemstack`, ...) lets the next frame-pointer step go down, a few times per walk, as
 /// in `FramePointerUnwinder`.
+///
+/// A walk that runs out of copied stack at the very record the sampled BP points at (C code built without frame
+/// pointers leaves BP alone, and cgo runs it on the g0 stack while that record lies on the goroutine's) says so:
+/// the kernel's callchain of the sample starts at that record, so from its second frame on it is this walk's
+/// continuation (`KernelChainSplice.rejoin`).
 public struct HybridUnwinder: Sendable {
     public var maxDepth: Int
     public var maxSwitches: Int
@@ -29,6 +34,8 @@ public struct HybridUnwinder: Sendable {
         public var status: UnwindStatus
         /// Frames found by a CFI step (frame 0 never counts).
         public var cfiFrames: Int
+        /// The walk ended `truncated` at the frame record the sampled BP points at, outside the stack copy.
+        public var endsAtSampledRecord = false
         public var usedCFI: Bool { cfiFrames > 0 }
     }
 
@@ -40,6 +47,7 @@ public struct HybridUnwinder: Sendable {
     ) -> Outcome {
         let before = frames.count
         frames.append(ip)
+        let sampledBP = bp
         var pc = ip
         var sp = sp
         var bp = bp
@@ -101,7 +109,9 @@ public struct HybridUnwinder: Sendable {
                 if bp < floor { return outcome(.badFrame) }
                 records.append(bp)
                 guard let saved = memory.word(at: bp), let r = memory.word(at: bp &+ 8) else {
-                    return outcome(.truncated)
+                    var ended = outcome(.truncated)
+                    ended.endsAtSampledRecord = bp == sampledBP
+                    return ended
                 }
                 if saved == 0 && r == 0 { return outcome(.complete) }
                 ret = r

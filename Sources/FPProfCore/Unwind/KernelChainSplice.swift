@@ -44,11 +44,23 @@ public enum KernelChainSplice {
     /// A walk of two frames whose pair the chain lacks is the frameless leaf's case: CFI found frame 0's caller
     /// from the stack (Go's vdso call on the g0 stack), and the kernel, following the BP the leaf left alone, went
     /// from frame 0 straight to that caller's caller. That is `extend` with frame 1 as the recovered frame.
-    public static func rejoin<Code: CodeMap>(_ frames: inout [UInt64], with chain: WordWindow, code: Code)
-        -> UnwindStatus
-    {
+    ///
+    /// `endsAtSampledRecord` (`HybridUnwinder.Outcome`) is the same case with any number of frameless frames: the
+    /// walk stopped at the record the sampled BP points at, where the kernel's chain went from frame 0 (cgo's C,
+    /// run on the g0 stack, left the goroutine's BP alone). The chain's frames after its first are then the walk's
+    /// next ones.
+    public static func rejoin<Code: CodeMap>(
+        _ frames: inout [UInt64], with chain: WordWindow, code: Code, endsAtSampledRecord: Bool = false
+    ) -> UnwindStatus {
         let status = rejoinAtLastPair(&frames, with: chain, code: code)
-        guard status == .truncated, frames.count == 2 else { return status }
+        guard status == .truncated, !frames.isEmpty else { return status }
+        if endsAtSampledRecord {
+            guard let user = CallchainContext.section(CallchainContext.user, of: chain), user.count >= 2,
+                user.count < kernelLimit, chain[user.lowerBound] == frames[0]
+            else { return status }
+            return append(chain[(user.lowerBound + 1)..<user.upperBound], to: &frames, code: code)
+        }
+        guard frames.count == 2 else { return status }
         return extend(&frames, status: status, with: chain, code: code, recovered: 1)
     }
 

@@ -177,12 +177,16 @@ final class LoadedModule {
         return answer
     }
 
-    /// The module's CFI rules for the hybrid walk; nil for Go code (its functions keep frame records, and their
-    /// frame 0 has `entryFrame`) and for files without a CFI table.
+    /// The module's CFI rules for the hybrid walk; nil for files without a CFI table. In a Go binary they cover
+    /// only the code that is not Go's, cgo's C (built without frame pointers as often as not) and the C start files,
+    /// and are nil when there is none: Go functions keep frame records, their frame 0 has `entryFrame`, and the
+    /// stack switches among them are no CFI's to describe.
     var callFrameRules: CallFrameRules? {
         compiledRules.get {
-            guard let file, openGo(file) == nil, let table = openCallFrames(file) else { return nil }
-            return table.compileRules(segments: file.segments)
+            guard let file, let table = openCallFrames(file) else { return nil }
+            guard let go = openGo(file) else { return table.compileRules(segments: file.segments) }
+            let rules = table.compileRules(segments: file.segments) { !go.holdsCode(in: $0) }
+            return rules?.count == 0 ? nil : rules
         }
     }
 

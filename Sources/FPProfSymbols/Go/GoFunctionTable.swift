@@ -78,6 +78,13 @@ final class GoFunctionTable {
         return rules.entryFrame(at: address, name: name(of: function))
     }
 
+    /// Whether a Go function holds either end of the link-time `range`.
+    func holdsCode(in range: Range<UInt64>) -> Bool {
+        !range.isEmpty
+            && (table.function(containing: range.lowerBound) != nil
+                || table.function(containing: range.upperBound - 1) != nil)
+    }
+
     /// The `count` code bytes at link-time `address`, from `.text` as read for the entry rules; nil outside it.
     func code(at address: UInt64, count: Int) -> ArraySlice<UInt8>? {
         guard let rules = loadedRules, address >= rules.textAddress, count >= 0 else { return nil }

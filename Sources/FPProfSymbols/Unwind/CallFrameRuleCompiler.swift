@@ -33,9 +33,9 @@ extension CallFrameTable {
     /// A range longer than this is not one function's: a corrupt FDE.
     private static let longestRow: UInt64 = 1 << 24
 
-    /// The rules of every instruction the CFI covers, by file offset through `segments`; nil when the file has no
-    /// `.eh_frame_hdr` table to find the FDEs by.
-    func compileRules(segments: LoadSegments) -> CallFrameRules? {
+    /// The rules of every instruction the CFI covers, by file offset through `segments`, of the link-time ranges
+    /// `keep` accepts; nil when the file has no `.eh_frame_hdr` table to find the FDEs by.
+    func compileRules(segments: LoadSegments, keep: (Range<UInt64>) -> Bool = { _ in true }) -> CallFrameRules? {
         guard let starts = fdeStarts() else { return nil }
         var rows: [(range: Range<UInt64>, rule: CallFrameRule)] = []
         rows.reserveCapacity(starts.count * 4)
@@ -59,7 +59,7 @@ extension CallFrameTable {
                 } else {
                     pieces = [(address..<end, signal ? CallFrameRule.unsupported : Self.rule(of: frame))]
                 }
-                for piece in pieces {
+                for piece in pieces where keep(piece.range) {
                     if let range = segments.fileOffsets(forVirtualRange: piece.range) {
                         rows.append((range, piece.rule))
                     }

@@ -3,6 +3,7 @@
  * shows up as a frame of its own: the only frames of a fixture are the functions its file names.
  *
  * Build: gcc -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls [-pthread]
+ * (shares-omitfp: gcc -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls -DFIXTURE_OMIT_FRAME_POINTER)
  */
 #ifndef FPPROF_FIXTURE_COMMON_H
 #define FPPROF_FIXTURE_COMMON_H
@@ -30,9 +31,14 @@ extern volatile unsigned long fixture_sink;
 /*
  * gcc 12 on x86-64 drops the frame of a leaf that needs no stack, even with -fno-omit-frame-pointer and
  * -mno-omit-leaf-frame-pointer. Taking the frame's address forces `push %rbp; mov %rsp,%rbp`. Every fixture leaf
- * starts with this (FIXTURE_SPIN does it), so that all named functions own a frame record.
+ * starts with this (FIXTURE_SPIN does it), so that all named functions own a frame record. Built with
+ * -DFIXTURE_OMIT_FRAME_POINTER (shares-omitfp: a whole program without frame pointers) it forces nothing.
  */
+#ifdef FIXTURE_OMIT_FRAME_POINTER
+#define FIXTURE_KEEP_FRAME() do { } while (0)
+#else
 #define FIXTURE_KEEP_FRAME() __asm__ volatile("" : : "r"(__builtin_frame_address(0)))
+#endif
 
 #define FIXTURE_SPIN(units)                                                                                        \
     do {                                                                                                           \
