@@ -14,7 +14,8 @@ import Testing
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
         "needs Debian's xz-utils and sqlite3 (scripts/packages.txt)"))
 struct HybridDifferentialTests {
-    /// A workload of about a second of CPU: xz -9 over base64 text, a sqlite3 query that folds 2.5 million rows
+    /// A workload of about a second of CPU: xz -9 over 4 MB of base64 text (1.1 s here; 1.6 MB took 0.44 s and
+    /// left perf one sample short of its 200-sample floor), a sqlite3 query that folds 2.5 million rows
     /// (0.9 s here; a million took 0.43 s, close to the 200-sample floors of fpprof's and perf's runs), the
     /// `mixed` fixture (frames with and without records, glibc's qsort between them), and `shares-omitfp` (a whole
     /// C program built `-O2 -fomit-frame-pointer`).
@@ -29,7 +30,7 @@ struct HybridDifferentialTests {
             case .xz:
                 let input = scratch + "/input.txt"
                 var generator = SystemRandomNumberGenerator()
-                var bytes = [UInt8](repeating: 0, count: 1_200_000)
+                var bytes = [UInt8](repeating: 0, count: 3_000_000)
                 for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
                 try Data(Data(bytes).base64EncodedString(options: .lineLength76Characters).utf8)
                     .write(to: URL(fileURLWithPath: input))
