@@ -33,6 +33,9 @@ build_bench() {
     (cd "$BENCH" && swift build -c release --product fpprof-bench 2>&1 | tail -n 3) >&2
 }
 
+# perf_samples DATA: the SAMPLE records in a perf.data.
+perf_samples() { perf report -i "$1" --stats 2>/dev/null | awk '/SAMPLE events:/ { print $3; exit }'; }
+
 # build_c OUT SOURCE: one C workload with the fixture flags.
 build_c() {
     gcc "${FIXTURE_CFLAGS[@]}" -o "$1" "$2"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Decode + unwind + fold throughput of fpprof, in samples per second on one core with warm symbol caches, beside
-# perf on a `perf record --call-graph fp` capture of the same workload, all in the same run.
+# perf on a `perf record --call-graph fp` capture of the same workload, all in the same run. fpprof walks by frame
+# records alone (`--unwind fp`, as perf does here); hybrid-throughput.sh measures `--unwind hybrid`.
 #
 #   Benchmarks/scripts/decode-throughput.sh            # as root (perf_event_paranoid is 2 here)
 #
@@ -59,9 +60,6 @@ workload_cmd() {
     esac
 }
 
-# perf_samples DATA: the SAMPLE records in a perf.data.
-perf_samples() { perf report -i "$1" --stats 2>/dev/null | awk '/SAMPLE events:/ { print $3; exit }'; }
-
 {
     echo "machine: $(machine_line)"
     echo "fpprof: $(fpprof_commit)"
@@ -69,10 +67,10 @@ perf_samples() { perf report -i "$1" --stats 2>/dev/null | awk '/SAMPLE events:/
 
 for w in $WORKLOADS; do
     workload_cmd "$w" "$DURATION"
-    log "record $w with fpprof: $FPPROF record -F $FREQ --raw $WORK/$w.raw -o $WORK/$w.fpprof.folded -- ${CMD[*]}"
+    log "record $w with fpprof: $FPPROF record -F $FREQ --unwind fp --raw $WORK/$w.raw -o $WORK/$w.fpprof.folded -- ${CMD[*]}"
     # Exit status 2 means a profile was written but the kernel dropped some records: still a capture to measure.
     rc=0
-    "$FPPROF" record -F "$FREQ" --raw "$WORK/$w.raw" -o "$WORK/$w.fpprof.folded" -- "${CMD[@]}" \
+    "$FPPROF" record -F "$FREQ" --unwind fp --raw "$WORK/$w.raw" -o "$WORK/$w.fpprof.folded" -- "${CMD[@]}" \
         2>"$WORK/$w.fpprof.log" || rc=$?
     [[ $rc == 0 || $rc == 2 ]] || { cat "$WORK/$w.fpprof.log" >&2; exit 1; }
     sed 's/^/   /' "$WORK/$w.fpprof.log" >&2

@@ -50,8 +50,6 @@ workload_cmd() {
     esac
 }
 
-perf_samples() { perf report -i "$1" --stats 2>/dev/null | awk '/SAMPLE events:/ { print $3; exit }'; }
-
 # record NAME UNWIND: the fpprof capture NAME.raw (and its folded output, walked with UNWIND).
 record() {
     workload_cmd "$1" "$DURATION"
