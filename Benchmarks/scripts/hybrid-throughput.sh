@@ -14,14 +14,17 @@
 #    `--unwind hybrid` and `--unwind fp`, ROUNDS alternated rounds of RUNS passes each; the median of every pass.
 #
 # Environment (defaults in brackets): DURATION [5] seconds each workload is recorded (xz and sqlite3 are sized to
-# run about that long), SHORT [1], FREQ [999] Hz, RUNS [7], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0],
-# SKIP_BUILD [0] as in decode-throughput.sh.
+# run about that long), SHORT [1], FREQ [999] Hz, FP_FREQ [4999] Hz and FP_DURATION [10] s for the frame-pointer
+# captures, RUNS [7], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0], SKIP_BUILD [0] as in decode-throughput.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 DURATION=${DURATION:-5}
 SHORT=${SHORT:-1}
 FREQ=${FREQ:-999}
+# The frame-pointer captures are made denser and longer: at FREQ for DURATION a pass takes 5 ms, too short to time here.
+FP_FREQ=${FP_FREQ:-4999}
+FP_DURATION=${FP_DURATION:-10}
 RUNS=${RUNS:-7}
 ROUNDS=${ROUNDS:-3}
 CPU=${CPU:-0}
@@ -50,12 +53,13 @@ workload_cmd() {
     esac
 }
 
-# record NAME UNWIND: the fpprof capture NAME.raw (and its folded output, walked with UNWIND).
+# record NAME UNWIND [HZ SECONDS]: the fpprof capture NAME.raw (and its folded output, walked with UNWIND).
 record() {
-    workload_cmd "$1" "$DURATION"
-    log "record $1 with fpprof: $FPPROF record -F $FREQ --unwind $2 --raw $WORK/$1.raw -- ${CMD[*]}"
+    local hz=${3:-$FREQ}
+    workload_cmd "$1" "${4:-$DURATION}"
+    log "record $1 with fpprof: $FPPROF record -F $hz --unwind $2 --raw $WORK/$1.raw -- ${CMD[*]}"
     local rc=0
-    "$FPPROF" record -F "$FREQ" --unwind "$2" --raw "$WORK/$1.raw" -o "$WORK/$1.fpprof.folded" -- "${CMD[@]}" \
+    "$FPPROF" record -F "$hz" --unwind "$2" --raw "$WORK/$1.raw" -o "$WORK/$1.fpprof.folded" -- "${CMD[@]}" \
         >/dev/null 2>"$WORK/$1.fpprof.log" || rc=$?
     [[ $rc == 0 || $rc == 2 ]] || { cat "$WORK/$1.fpprof.log" >&2; exit 1; }
     sed 's/^/   /' "$WORK/$1.fpprof.log" >&2
@@ -127,7 +131,7 @@ for w in xz sqlite3; do
 done
 
 for w in shares recursion; do
-    record "$w" fp
+    record "$w" fp "$FP_FREQ" "$FP_DURATION"
     for ((r = 0; r < ROUNDS; r++)); do
         log "round $((r + 1))/$ROUNDS: fpprof-bench pipeline $w.raw --unwind hybrid, then --unwind fp"
         bench "$w" hybrid
@@ -145,8 +149,9 @@ done
     echo "## --unwind hybrid: samples per second, one core (CPU $CPU)"
     echo
     echo "fpprof: $(fpprof_commit)"
-    echo "Recorded at $FREQ Hz for about $DURATION s per workload; $RUNS passes or runs per tool ($ROUNDS alternated"
-    echo "rounds of each mode on the frame-pointer captures). The ratio column is the workload's first row ÷ the row."
+    echo "Recorded at $FREQ Hz for about $DURATION s per workload (the frame-pointer captures at $FP_FREQ Hz for"
+    echo "$FP_DURATION s); $RUNS passes or runs per tool ($ROUNDS alternated rounds of each mode on the frame-pointer"
+    echo "captures). The ratio column is the workload's first row ÷ the row."
     echo "machine at the start: $(sed -n 's/^machine: //p' "$WORK/machine.txt")"
     echo "machine at the end:   $(machine_line)"
     echo "Results in $WORK."

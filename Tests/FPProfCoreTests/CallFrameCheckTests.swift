@@ -9,8 +9,44 @@ import Testing
         (0x1000..<0x2000, .framePointer), (0x2000..<0x3000, .stack(cfa: 24, savedBP: nil)),
     ])
 
+    /// The answer by the rules, checked against the pipeline's way: through a `CallFrameVerdicts` table, cold and
+    /// then warm, and by the table alone (`stands`), which must let the walk stand exactly when the rules do.
     func needs(_ frames: [UInt64], _ status: UnwindStatus) -> Bool {
-        CallFrameCheck.needsCFI(frames, status: status, rules: rules)
+        let plain = CallFrameCheck.needsCFI(frames, status: status, rules: rules)
+        var verdicts = CallFrameVerdicts()
+        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts) == plain)
+        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts) == plain)
+        #expect(CallFrameCheck.stands(frames, status: status, judgedBy: verdicts) == !plain)
+        return plain
+    }
+
+    /// A table that never judged an address lets nothing stand but loops and cycles.
+    @Test func anEmptyTableJudgesNothing() {
+        let empty = CallFrameVerdicts()
+        #expect(!CallFrameCheck.stands([0x1010, 0x1020, 0x1030], status: .complete, judgedBy: empty))
+        #expect(CallFrameCheck.stands([0x2010, 0x2020], status: .cycle, judgedBy: empty))
+        #expect(!CallFrameCheck.stands([0x1010, 0x1020], status: .badFrame, judgedBy: empty))
+    }
+
+    /// Entries are forgotten by `invalidate()`, replaced by another address of their slot, and never kept by a
+    /// table of capacity 0.
+    @Test func verdictsAreForgottenAndReplaced() {
+        var verdicts = CallFrameVerdicts(capacity: 1)
+        func kind(_ address: UInt64) -> CallFrameVerdicts.Kind {
+            var hint = -1
+            return verdicts.kind(at: address) { rules.rule(at: address, hint: &hint) }
+        }
+        #expect(kind(0x2010) == .framedAsLeaf)
+        #expect(verdicts.knownKind(at: 0x2010) == .framedAsLeaf)
+        verdicts.invalidate()
+        #expect(verdicts.knownKind(at: 0x2010) == nil)
+        #expect(kind(0x1010) == .framed)
+        #expect(verdicts.knownKind(at: 0x2010) == nil)  // one slot: the new address took it
+        #expect(kind(0x3010) == .framed && verdicts.knownKind(at: 0x3010) == .framed)
+
+        var none = CallFrameVerdicts(capacity: 0)
+        #expect(none.kind(at: 0x2010) { .stack(cfa: 8, savedBP: 0) } == .needsCFI)
+        #expect(none.knownKind(at: 0x2010) == nil)
     }
 
     /// A loop or a cycle is what the walk must report, even through code without frame records.

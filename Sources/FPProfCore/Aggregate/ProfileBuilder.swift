@@ -151,6 +151,7 @@ public struct ProfileBuilder {
         names.forget(processes: forgotten.processes, keepingThreadsOf: table)
         lastMap = nil
         lastRules = nil
+        verdictsPID = nil
         walks.removeAll()
         guard !forgotten.releasedModules.isEmpty else { return }
         // The released indexes will name other modules: every answer keyed by one goes.
@@ -218,6 +219,7 @@ public struct ProfileBuilder {
         // Any other record may change the table: what was remembered about the processes in it goes.
         lastMap = nil
         lastRules = nil
+        verdictsPID = nil
         walks.removeAll()
         table.apply(record)
     }
@@ -240,6 +242,12 @@ public struct ProfileBuilder {
     private var rulesAsked: [Bool] = []
     /// The rules view of the map sampled last; dropped with `lastMap`.
     private var lastRules: (pid: ProcessID, rules: MappedCallFrameRules)?
+    /// `CallFrameCheck`'s conclusions for `lastRules`, invalidated with each new one (bounded: 4,096 entries), and
+    /// the process they are about (nil: none yet, or `lastRules` was dropped). Kept apart from `lastRules` so that a
+    /// walk whose every frame was judged before is let stand without copying the rules out (a retain and release
+    /// of each of their arrays, per sample).
+    private var verdicts = CallFrameVerdicts()
+    private var verdictsPID: ProcessID?
 
     private mutating func cfiRules(_ pid: ProcessID, _ map: ProcessMap) -> MappedCallFrameRules? {
         guard let callFrameRules else { return nil }
@@ -258,6 +266,8 @@ public struct ProfileBuilder {
         }
         let rules = MappedCallFrameRules(map: map, byModule: rulesByModule)
         lastRules = (pid, rules)
+        verdicts.invalidate()
+        verdictsPID = pid
         return rules
     }
 
@@ -336,8 +346,10 @@ public struct ProfileBuilder {
                 recovered = 1
             }
             if case .recordAtSP = entry { kernelOnly = 1 }
-            if repeated < 0, let rules = cfiRules(pid, map),
-                CallFrameCheck.needsCFI(frames, status: status, rules: rules)
+            // `verdictsPID` first: nil in fp mode, it spares reading (and retaining) `callFrameRules`.
+            if repeated < 0, verdictsPID != pid || !CallFrameCheck.stands(frames, status: status, judgedBy: verdicts),
+                let rules = cfiRules(pid, map),
+                CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts)
             {
                 // Adopted only when CFI found a frame: otherwise the frame-pointer walk stands, with what the
                 // kernel-chain splice needs to know about it (Go's g0 switches, stacks deeper than the copy).

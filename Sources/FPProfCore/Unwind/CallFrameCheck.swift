@@ -17,19 +17,52 @@ public enum CallFrameCheck {
     public static func needsCFI<Rules: CallFrameRuleMap>(
         _ frames: [UInt64], status: UnwindStatus, rules: Rules
     ) -> Bool {
+        var none = CallFrameVerdicts(capacity: 0)
+        return needsCFI(frames, status: status, rules: rules, verdicts: &none)
+    }
+
+    /// Whether `verdicts` alone show that the walk stands: false when they show it does not, or do not know one of
+    /// its frames (then ask `needsCFI` with the rules).
+    @inline(__always)
+    public static func stands(_ frames: [UInt64], status: UnwindStatus, judgedBy verdicts: CallFrameVerdicts) -> Bool {
+        switch status {
+        case .selfLoop, .cycle: return true
+        case .badFrame: return false
+        case .truncated: if frames.count < 2 { return false }
+        case .complete: break
+        }
+        for i in 0..<checkedCount(frames, status) {
+            switch verdicts.knownKind(at: i == 0 ? frames[0] : frames[i] &- 1) {
+            case .framed?: continue
+            case .framedAsLeaf? where i == 0: continue
+            default: return false
+            }
+        }
+        return true
+    }
+
+    /// A complete walk's last frame is a root or the outermost record: nothing is read past it.
+    @inline(__always)
+    private static func checkedCount(_ frames: [UInt64], _ status: UnwindStatus) -> Int {
+        status == .complete ? frames.count - 1 : frames.count
+    }
+
+    /// The same, with the conclusions about each address kept in `verdicts` (which belong to `rules`).
+    public static func needsCFI<Rules: CallFrameRuleMap>(
+        _ frames: [UInt64], status: UnwindStatus, rules: Rules, verdicts: inout CallFrameVerdicts
+    ) -> Bool {
         switch status {
         case .selfLoop, .cycle: return false
         case .badFrame: return true
         case .truncated: if frames.count < 2 { return true }
         case .complete: break
         }
-        // A complete walk's last frame is a root or the outermost record: nothing is read past it.
-        let checked = status == .complete ? frames.count - 1 : frames.count
         var hint = -1
-        for i in 0..<checked {
-            switch rules.rule(at: i == 0 ? frames[0] : frames[i] &- 1, hint: &hint) {
-            case nil, .framePointer: continue
-            case .stack(_, savedBP: nil) where i == 0: continue
+        for i in 0..<checkedCount(frames, status) {
+            let address = i == 0 ? frames[0] : frames[i] &- 1
+            switch verdicts.kind(at: address, lookup: { rules.rule(at: address, hint: &hint) }) {
+            case .framed: continue
+            case .framedAsLeaf where i == 0: continue
             default: return true
             }
         }

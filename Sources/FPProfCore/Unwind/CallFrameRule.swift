@@ -95,10 +95,9 @@ public struct MappedCallFrameRules: CallFrameRuleMap {
             hint = found
             b = map.bounds[found]
         }
-        guard b.moduleIndex >= 0, b.moduleIndex < byModule.count, let rules = byModule[b.moduleIndex] else {
-            return nil
-        }
-        return rules.rule(at: address &- b.fileBase)
+        guard b.moduleIndex >= 0, b.moduleIndex < byModule.count else { return nil }
+        // Read in place: binding the rules to a local would retain and release their three arrays per frame.
+        return byModule[b.moduleIndex]?.rule(at: address &- b.fileBase)
     }
 }
 
