@@ -10,7 +10,8 @@
 #      hyperfine 'perf script -i perf.data'             perf unwinds every sample's copy with libdw, names, prints
 #      hyperfine 'perf report -g folded ...'            the same unwinding, aggregated to folded stacks
 #    perf is also given per sample (a second, SHORT capture subtracts its start-up), as decode-throughput.sh does.
-# 2. Frame-pointer captures (the shares and recursion fixtures, with the fixture flags): the same capture through
+# 2. Frame-pointer captures (the shares and recursion fixtures, with the fixture flags, and mix: both side by side,
+#    two processes, as in decode-throughput.sh): the same capture through
 #    `--unwind hybrid` and `--unwind fp`, ROUNDS alternated rounds of RUNS passes each; the median of every pass.
 #
 # Environment (defaults in brackets): DURATION [5] seconds each workload is recorded (xz and sqlite3 are sized to
@@ -47,6 +48,7 @@ workload_cmd() {
             CMD=(sqlite3 :memory: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT $(($2 * 2500000)))
                 SELECT sum(x*x % 7) FROM c;")
             ;;
+        mix) CMD=(sh -c "'$WORK/shares' $2 & '$WORK/recursion' $2; wait") ;;
         shares) CMD=("$WORK/shares" "$2") ;;
         recursion) CMD=("$WORK/recursion" "$2") ;;
         *) echo "unknown workload $1" >&2; exit 64 ;;
@@ -130,7 +132,7 @@ for w in xz sqlite3; do
         "$pframes" "$WORK/$w.report.json" "$n_short" >>"$results"
 done
 
-for w in shares recursion; do
+for w in mix shares recursion; do
     record "$w" fp "$FP_FREQ" "$FP_DURATION"
     for ((r = 0; r < ROUNDS; r++)); do
         log "round $((r + 1))/$ROUNDS: fpprof-bench pipeline $w.raw --unwind hybrid, then --unwind fp"

@@ -14,39 +14,48 @@ import Testing
     func needs(_ frames: [UInt64], _ status: UnwindStatus) -> Bool {
         let plain = CallFrameCheck.needsCFI(frames, status: status, rules: rules)
         var verdicts = CallFrameVerdicts()
-        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts) == plain)
-        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts) == plain)
-        #expect(CallFrameCheck.stands(frames, status: status, judgedBy: verdicts) == !plain)
+        let pid = ProcessID(7)
+        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts, pid: pid) == plain)
+        #expect(CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts, pid: pid) == plain)
+        #expect(CallFrameCheck.stands(frames, status: status, judgedBy: verdicts, pid: pid) == !plain)
+        // Another process's walk through the same addresses was not judged.
+        if status == .complete || status == .truncated {
+            #expect(!CallFrameCheck.stands(frames, status: status, judgedBy: verdicts, pid: ProcessID(8)))
+        }
         return plain
     }
 
     /// A table that never judged an address lets nothing stand but loops and cycles.
     @Test func anEmptyTableJudgesNothing() {
         let empty = CallFrameVerdicts()
-        #expect(!CallFrameCheck.stands([0x1010, 0x1020, 0x1030], status: .complete, judgedBy: empty))
-        #expect(CallFrameCheck.stands([0x2010, 0x2020], status: .cycle, judgedBy: empty))
-        #expect(!CallFrameCheck.stands([0x1010, 0x1020], status: .badFrame, judgedBy: empty))
+        let pid = ProcessID(7)
+        #expect(!CallFrameCheck.stands([0x1010, 0x1020, 0x1030], status: .complete, judgedBy: empty, pid: pid))
+        #expect(CallFrameCheck.stands([0x2010, 0x2020], status: .cycle, judgedBy: empty, pid: pid))
+        #expect(!CallFrameCheck.stands([0x1010, 0x1020], status: .badFrame, judgedBy: empty, pid: pid))
     }
 
-    /// Entries are forgotten by `invalidate()`, replaced by another address of their slot, and never kept by a
-    /// table of capacity 0.
+    /// Entries are kept per process, forgotten by `invalidate()`, replaced by another key of their slot, and never
+    /// kept by a table of capacity 0.
     @Test func verdictsAreForgottenAndReplaced() {
         var verdicts = CallFrameVerdicts(capacity: 1)
-        func kind(_ address: UInt64) -> CallFrameVerdicts.Kind {
+        let (a, b) = (ProcessID(7), ProcessID(8))
+        func kind(_ address: UInt64, _ pid: ProcessID) -> CallFrameVerdicts.Kind {
             var hint = -1
-            return verdicts.kind(at: address) { rules.rule(at: address, hint: &hint) }
+            return verdicts.kind(at: address, pid: pid) { rules.rule(at: address, hint: &hint) }
         }
-        #expect(kind(0x2010) == .framedAsLeaf)
-        #expect(verdicts.knownKind(at: 0x2010) == .framedAsLeaf)
+        #expect(kind(0x2010, a) == .framedAsLeaf)
+        #expect(verdicts.knownKind(at: 0x2010, pid: a) == .framedAsLeaf)
+        #expect(verdicts.knownKind(at: 0x2010, pid: b) == nil)
         verdicts.invalidate()
-        #expect(verdicts.knownKind(at: 0x2010) == nil)
-        #expect(kind(0x1010) == .framed)
-        #expect(verdicts.knownKind(at: 0x2010) == nil)  // one slot: the new address took it
-        #expect(kind(0x3010) == .framed && verdicts.knownKind(at: 0x3010) == .framed)
+        #expect(verdicts.knownKind(at: 0x2010, pid: a) == nil)
+        #expect(kind(0x1010, a) == .framed)
+        #expect(verdicts.knownKind(at: 0x2010, pid: a) == nil)  // one slot: the new address took it
+        #expect(kind(0x3010, b) == .framed && verdicts.knownKind(at: 0x3010, pid: b) == .framed)
+        #expect(verdicts.knownKind(at: 0x1010, pid: a) == nil)
 
         var none = CallFrameVerdicts(capacity: 0)
-        #expect(none.kind(at: 0x2010) { .stack(cfa: 8, savedBP: 0) } == .needsCFI)
-        #expect(none.knownKind(at: 0x2010) == nil)
+        #expect(none.kind(at: 0x2010, pid: a) { .stack(cfa: 8, savedBP: 0) } == .needsCFI)
+        #expect(none.knownKind(at: 0x2010, pid: a) == nil)
     }
 
     /// A loop or a cycle is what the walk must report, even through code without frame records.

@@ -151,7 +151,7 @@ public struct ProfileBuilder {
         names.forget(processes: forgotten.processes, keepingThreadsOf: table)
         lastMap = nil
         lastRules = nil
-        verdictsPID = nil
+        verdicts.invalidate()
         walks.removeAll()
         guard !forgotten.releasedModules.isEmpty else { return }
         // The released indexes will name other modules: every answer keyed by one goes.
@@ -219,7 +219,7 @@ public struct ProfileBuilder {
         // Any other record may change the table: what was remembered about the processes in it goes.
         lastMap = nil
         lastRules = nil
-        verdictsPID = nil
+        verdicts.invalidate()
         walks.removeAll()
         table.apply(record)
     }
@@ -233,7 +233,9 @@ public struct ProfileBuilder {
 
     /// Each module's compiled CFI rules, by module index, for `--unwind hybrid`: nil (the default) walks by frame
     /// pointers alone. Asked once per module; the symbolizer keeps the rules by build-id.
-    public var callFrameRules: ((ModuleID) -> CallFrameRules?)?
+    public var callFrameRules: ((ModuleID) -> CallFrameRules?)? {
+        didSet { hybridMode = callFrameRules != nil }
+    }
     private let hybrid: HybridUnwinder
     private var hybridFrames: [UInt64] = []
     /// Rules by module index (`nil` inside: the module has none), and whether the module was asked yet. As long as
@@ -242,12 +244,12 @@ public struct ProfileBuilder {
     private var rulesAsked: [Bool] = []
     /// The rules view of the map sampled last; dropped with `lastMap`.
     private var lastRules: (pid: ProcessID, rules: MappedCallFrameRules)?
-    /// `CallFrameCheck`'s conclusions for `lastRules`, invalidated with each new one (bounded: 4,096 entries), and
-    /// the process they are about (nil: none yet, or `lastRules` was dropped). Kept apart from `lastRules` so that a
-    /// walk whose every frame was judged before is let stand without copying the rules out (a retain and release
-    /// of each of their arrays, per sample).
+    /// `CallFrameCheck`'s conclusions by process and address (bounded: 4,096 entries), forgotten with `lastRules`.
+    /// Asked before the rules: a walk whose every frame was judged before then stands without copying the rules out
+    /// (a retain and release of each of their arrays, per sample).
     private var verdicts = CallFrameVerdicts()
-    private var verdictsPID: ProcessID?
+    /// Whether `callFrameRules` is set: read per sample instead of the closure, which would be retained.
+    private var hybridMode = false
 
     private mutating func cfiRules(_ pid: ProcessID, _ map: ProcessMap) -> MappedCallFrameRules? {
         guard let callFrameRules else { return nil }
@@ -266,8 +268,6 @@ public struct ProfileBuilder {
         }
         let rules = MappedCallFrameRules(map: map, byModule: rulesByModule)
         lastRules = (pid, rules)
-        verdicts.invalidate()
-        verdictsPID = pid
         return rules
     }
 
@@ -346,10 +346,10 @@ public struct ProfileBuilder {
                 recovered = 1
             }
             if case .recordAtSP = entry { kernelOnly = 1 }
-            // `verdictsPID` first: nil in fp mode, it spares reading (and retaining) `callFrameRules`.
-            if repeated < 0, verdictsPID != pid || !CallFrameCheck.stands(frames, status: status, judgedBy: verdicts),
+            if repeated < 0, hybridMode,
+                !CallFrameCheck.stands(frames, status: status, judgedBy: verdicts, pid: pid),
                 let rules = cfiRules(pid, map),
-                CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts)
+                CallFrameCheck.needsCFI(frames, status: status, rules: rules, verdicts: &verdicts, pid: pid)
             {
                 // Adopted only when CFI found a frame: otherwise the frame-pointer walk stands, with what the
                 // kernel-chain splice needs to know about it (Go's g0 switches, stacks deeper than the copy).

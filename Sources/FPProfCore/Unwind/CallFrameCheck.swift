@@ -18,13 +18,15 @@ public enum CallFrameCheck {
         _ frames: [UInt64], status: UnwindStatus, rules: Rules
     ) -> Bool {
         var none = CallFrameVerdicts(capacity: 0)
-        return needsCFI(frames, status: status, rules: rules, verdicts: &none)
+        return needsCFI(frames, status: status, rules: rules, verdicts: &none, pid: ProcessID(0))
     }
 
     /// Whether `verdicts` alone show that the walk stands: false when they show it does not, or do not know one of
     /// its frames (then ask `needsCFI` with the rules).
     @inline(__always)
-    public static func stands(_ frames: [UInt64], status: UnwindStatus, judgedBy verdicts: CallFrameVerdicts) -> Bool {
+    public static func stands(
+        _ frames: [UInt64], status: UnwindStatus, judgedBy verdicts: CallFrameVerdicts, pid: ProcessID
+    ) -> Bool {
         switch status {
         case .selfLoop, .cycle: return true
         case .badFrame: return false
@@ -32,7 +34,7 @@ public enum CallFrameCheck {
         case .complete: break
         }
         for i in 0..<checkedCount(frames, status) {
-            switch verdicts.knownKind(at: i == 0 ? frames[0] : frames[i] &- 1) {
+            switch verdicts.knownKind(at: i == 0 ? frames[0] : frames[i] &- 1, pid: pid) {
             case .framed?: continue
             case .framedAsLeaf? where i == 0: continue
             default: return false
@@ -47,9 +49,9 @@ public enum CallFrameCheck {
         status == .complete ? frames.count - 1 : frames.count
     }
 
-    /// The same, with the conclusions about each address kept in `verdicts` (which belong to `rules`).
+    /// The same, with the conclusions about each address kept in `verdicts` (`rules` are process `pid`'s).
     public static func needsCFI<Rules: CallFrameRuleMap>(
-        _ frames: [UInt64], status: UnwindStatus, rules: Rules, verdicts: inout CallFrameVerdicts
+        _ frames: [UInt64], status: UnwindStatus, rules: Rules, verdicts: inout CallFrameVerdicts, pid: ProcessID
     ) -> Bool {
         switch status {
         case .selfLoop, .cycle: return false
@@ -60,7 +62,7 @@ public enum CallFrameCheck {
         var hint = -1
         for i in 0..<checkedCount(frames, status) {
             let address = i == 0 ? frames[0] : frames[i] &- 1
-            switch verdicts.kind(at: address, lookup: { rules.rule(at: address, hint: &hint) }) {
+            switch verdicts.kind(at: address, pid: pid, lookup: { rules.rule(at: address, hint: &hint) }) {
             case .framed: continue
             case .framedAsLeaf where i == 0: continue
             default: return true

@@ -1,10 +1,11 @@
-/// What `CallFrameCheck` concluded about the code at recent addresses of one process map: a direct-mapped table of
-/// 4,096 entries of 16 bytes, so that a profile of code that keeps its frame records pays a hash and a compare per frame
+/// What `CallFrameCheck` concluded about the code at recent addresses of the processes' maps: a direct-mapped table of
+/// 4,096 entries of 24 bytes, keyed by process and address, so that a profile of code that keeps its frame records pays a hash and a compare per frame
 /// instead of a binary search through a module's rules. Measured on a capture of the shares fixture (5 frames a
 /// sample, all with records) that search cost `--unwind hybrid` a quarter of the pipeline's throughput.
 ///
-/// Entries belong to one `MappedCallFrameRules`: `invalidate()` (O(1): a new generation) whenever the owner builds
-/// another, because the same address may be other code after an `mmap` or in another process.
+/// Entries hold while the process maps they were judged by do: the owner calls `invalidate()` (O(1): a new
+/// generation) at every record that may change one (an address may be other code after an `mmap`). Keyed by process,
+/// samples of several processes in turn (two busy programs, a whole host) keep theirs.
 public struct CallFrameVerdicts: Sendable {
     /// How a frame at an address may be walked without CFI.
     public enum Kind: UInt8, Sendable {
@@ -28,6 +29,7 @@ public struct CallFrameVerdicts: Sendable {
     private struct Entry {
         var address: UInt64 = 0
         var generation: UInt32 = 0
+        var pid: Int32 = 0
         var kind = Kind.needsCFI
     }
     private var entries: [Entry]
@@ -51,27 +53,30 @@ public struct CallFrameVerdicts: Sendable {
         }
     }
 
-    /// The kind of the code at `address` if the table holds it.
+    /// The kind of the code at `address` in process `pid` if the table holds it.
     @inline(__always)
-    public func knownKind(at address: UInt64) -> Kind? {
+    public func knownKind(at address: UInt64, pid: ProcessID) -> Kind? {
         guard mask >= 0 else { return nil }
-        let entry = entries[slot(address)]
-        return entry.generation == generation && entry.address == address ? entry.kind : nil
+        let entry = entries[slot(address, pid)]
+        return entry.generation == generation && entry.address == address && entry.pid == pid.rawValue
+            ? entry.kind : nil
     }
 
-    /// The kind of the code at `address`, from the table or from `lookup` (then kept).
-    public mutating func kind(at address: UInt64, lookup: () -> CallFrameRule?) -> Kind {
+    /// The kind of the code at `address` in process `pid`, from the table or from `lookup` (then kept).
+    public mutating func kind(at address: UInt64, pid: ProcessID, lookup: () -> CallFrameRule?) -> Kind {
         guard mask >= 0 else { return Kind(lookup()) }
-        let slot = self.slot(address)
-        if entries[slot].generation == generation, entries[slot].address == address { return entries[slot].kind }
+        let slot = self.slot(address, pid)
+        let entry = entries[slot]
+        if entry.generation == generation, entry.address == address, entry.pid == pid.rawValue { return entry.kind }
         let kind = Kind(lookup())
-        entries[slot] = Entry(address: address, generation: generation, kind: kind)
+        entries[slot] = Entry(address: address, generation: generation, pid: pid.rawValue, kind: kind)
         return kind
     }
 
     /// Fibonacci hashing: the multiply spreads the page and offset bits of nearby return addresses over the slots.
     @inline(__always)
-    private func slot(_ address: UInt64) -> Int {
-        Int(truncatingIfNeeded: (address &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    private func slot(_ address: UInt64, _ pid: ProcessID) -> Int {
+        let key = address ^ UInt64(truncatingIfNeeded: pid.rawValue) &<< 47
+        return Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
     }
 }
