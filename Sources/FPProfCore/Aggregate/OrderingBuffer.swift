@@ -11,6 +11,9 @@
 struct OrderingBuffer {
     /// Records decoded but not yet applied.
     private var pending: [PerfRecord] = []
+    /// Their times, in the same order: `ready` reads these, never the records (iterating the records copies each
+    /// one, a retain and release of each of a sample's slices).
+    private var times: [UInt64] = []
     /// The latest time seen up to the previous batch: everything at or before it is safe to apply now.
     private var watermark: UInt64 = 0
     private var latestSeen: UInt64 = 0
@@ -52,6 +55,7 @@ struct OrderingBuffer {
             }
             switch decoder.decode(rest) {
             case .success(let r):
+                times.append(r.time)
                 latestSeen = max(latestSeen, r.time)
                 pending.append(r)
             case .failure: errors += 1
@@ -79,8 +83,7 @@ struct OrderingBuffer {
         guard !pending.isEmpty else { return 0 }
         var sorted = true
         var last: UInt64 = 0
-        for r in pending {
-            let t = r.time
+        for t in times {
             if t < last {
                 sorted = false
                 break
@@ -90,7 +93,6 @@ struct OrderingBuffer {
         if !sorted {
             // Ordered by the times alone, then the records moved into that order: sorting the records themselves
             // copied each one (retaining and releasing the slices a sample holds) several times.
-            let times = pending.indices.map { pending[$0].time }
             let order = times.indices.sorted { a, b in
                 let ta = times[a]
                 let tb = times[b]
@@ -104,9 +106,10 @@ struct OrderingBuffer {
                 records.append(r)
             }
             pending = records
+            times = order.map { times[$0] }
         }
         guard limit != .max else { return pending.count }
-        return pending.firstIndex { $0.time > limit } ?? pending.count
+        return times.firstIndex { $0 > limit } ?? times.count
     }
 
     /// Moves the record at `i` (of those `ready` released) out, leaving a placeholder that owns nothing.
@@ -126,5 +129,6 @@ struct OrderingBuffer {
     /// Drops the first `count` records, taken by now.
     mutating func removeTaken(_ count: Int) {
         pending.removeFirst(count)
+        times.removeFirst(count)
     }
 }
