@@ -27,20 +27,38 @@ public enum CallFrameCheck {
     public static func stands(
         _ frames: [UInt64], status: UnwindStatus, judgedBy verdicts: CallFrameVerdicts, pid: ProcessID
     ) -> Bool {
-        switch status {
-        case .selfLoop, .cycle: return true
-        case .badFrame: return false
-        case .truncated: if frames.count < 2 { return false }
-        case .complete: break
-        }
+        if let needs = decided(frames, status) { return !needs }
         for i in 0..<checkedCount(frames, status) {
-            switch verdicts.knownKind(at: i == 0 ? frames[0] : frames[i] &- 1, pid: pid) {
-            case .framed?: continue
-            case .framedAsLeaf? where i == 0: continue
-            default: return false
+            guard let kind = verdicts.knownKind(at: address(frames, i), pid: pid), walkable(kind, at: i) else {
+                return false
             }
         }
         return true
+    }
+
+    /// The same, with the conclusions about each address kept in `verdicts` (`rules` are process `pid`'s).
+    public static func needsCFI<Rules: CallFrameRuleMap>(
+        _ frames: [UInt64], status: UnwindStatus, rules: Rules, verdicts: inout CallFrameVerdicts, pid: ProcessID
+    ) -> Bool {
+        if let needs = decided(frames, status) { return needs }
+        var hint = -1
+        for i in 0..<checkedCount(frames, status) {
+            let address = address(frames, i)
+            let kind = verdicts.kind(at: address, pid: pid) { rules.rule(at: address, hint: &hint) }
+            if !walkable(kind, at: i) { return true }
+        }
+        return false
+    }
+
+    /// The answer (whether CFI is needed) where the walk's status alone gives it; nil: its frames must be looked at.
+    @inline(__always)
+    private static func decided(_ frames: [UInt64], _ status: UnwindStatus) -> Bool? {
+        switch status {
+        case .selfLoop, .cycle: return false
+        case .badFrame: return true
+        case .truncated: return frames.count < 2 ? true : nil
+        case .complete: return nil
+        }
     }
 
     /// A complete walk's last frame is a root or the outermost record: nothing is read past it.
@@ -49,25 +67,15 @@ public enum CallFrameCheck {
         status == .complete ? frames.count - 1 : frames.count
     }
 
-    /// The same, with the conclusions about each address kept in `verdicts` (`rules` are process `pid`'s).
-    public static func needsCFI<Rules: CallFrameRuleMap>(
-        _ frames: [UInt64], status: UnwindStatus, rules: Rules, verdicts: inout CallFrameVerdicts, pid: ProcessID
-    ) -> Bool {
-        switch status {
-        case .selfLoop, .cycle: return false
-        case .badFrame: return true
-        case .truncated: if frames.count < 2 { return true }
-        case .complete: break
-        }
-        var hint = -1
-        for i in 0..<checkedCount(frames, status) {
-            let address = i == 0 ? frames[0] : frames[i] &- 1
-            switch verdicts.kind(at: address, pid: pid, lookup: { rules.rule(at: address, hint: &hint) }) {
-            case .framed: continue
-            case .framedAsLeaf where i == 0: continue
-            default: return true
-            }
-        }
-        return false
+    /// Where frame `i`'s code is looked up: the sampled address, or a caller's call instruction.
+    @inline(__always)
+    private static func address(_ frames: [UInt64], _ i: Int) -> UInt64 {
+        i == 0 ? frames[0] : frames[i] &- 1
+    }
+
+    /// Whether a frame-pointer step is right for frame `i` of code of this kind.
+    @inline(__always)
+    private static func walkable(_ kind: CallFrameVerdicts.Kind, at i: Int) -> Bool {
+        kind == .framed || (kind == .framedAsLeaf && i == 0)
     }
 }
