@@ -8,8 +8,8 @@
 # and release fpprof-bench (`swift build -c release --product fpprof-bench` in Benchmarks/) already built; the
 # captures are `fpprof record --raw` files (decode-throughput.sh leaves them in its WORK folder). For each capture,
 # ROUNDS rounds of `fpprof-bench pipeline CAPTURE --repeat RUNS`, old then new, pinned to CPU, so the machine's
-# drift falls on both alike. Then one `fpprof report CAPTURE --format pprof` of each: sizes in bytes, and whether
-# `go tool pprof -raw` reads the same samples in both.
+# drift falls on both alike. Then one `fpprof report CAPTURE --format pprof` of each (`--unwind fp` where the build
+# has it): sizes in bytes, and whether `go tool pprof -raw` reads the same samples in both.
 #
 # Environment: ROUNDS [3], RUNS [7], CPU [0], NICE [0] as in decode-throughput.sh.
 set -euo pipefail
@@ -46,7 +46,12 @@ for capture in "$@"; do
     for side in old new; do
         dir=$old
         [[ $side == new ]] && dir=$new
-        "$dir/.build/release/fpprof" report "$capture" --format pprof -o "$out/$name.$side.pb.gz" 2>/dev/null
+        # Like for like: a build that has --unwind walks by frame records alone, as fpprof-bench does and as builds
+        # before it did (hybrid walks go deeper, and their profiles are larger for it).
+        unwind=()
+        "$dir/.build/release/fpprof" report --help 2>/dev/null | grep -q -- '--unwind' && unwind=(--unwind fp)
+        "$dir/.build/release/fpprof" report "$capture" "${unwind[@]}" --format pprof -o "$out/$name.$side.pb.gz" \
+            2>/dev/null
         go tool pprof -raw "$out/$name.$side.pb.gz" 2>/dev/null \
             | awk '/^Samples:/ { on = 1; getline; next } /^Locations/ { on = 0 } on && $1 ~ /^[0-9]+$/ { s += $1 } END { print s + 0 }' \
                 >"$out/$name.$side.samples"
