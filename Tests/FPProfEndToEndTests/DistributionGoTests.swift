@@ -63,7 +63,7 @@ struct DistributionGoTests {
     /// Debian's caddy serving a file on 127.0.0.1 to a bounded client loop (`go-httpload`, four kept-alive
     /// connections): at least 99 % of the samples reach a root unmarked, no loop marker. (perf cannot be run beside
     /// it here: a child of the test process inherits its blocked SIGINT and SIGCHLD and never stops.) With
-    /// `--per-goroutine`, at least 80 % of (the issue asks 95 %: measured 84-91 %, see the note of issue 10)
+    /// `--per-goroutine`, at least 80 % of (the issue asks 95 %: measured 84-94 %, see the notes of issue 10)
     /// the samples that run for a goroutine (all but the threads' own work under `runtime.mstart`: sysmon, idle
     /// scheduling) carry an id.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "needs Debian's caddy"))

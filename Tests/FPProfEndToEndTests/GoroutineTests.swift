@@ -65,6 +65,35 @@ struct GoroutineTests {
         }
     }
 
+    /// With "clock", each spin function reads the clock through the kernel's vdso, which runs on g0's stack and
+    /// outside the Go binary (its `__vdso_clock_gettime` saves R14 and uses it). Those samples work for the spinning
+    /// goroutine: every id they carry is its own, and at least 80 % carry one. (The runtime's layout used to be
+    /// looked up in the module of the sampled instruction, the vdso, which has none: no vdso sample had an id.)
+    @Test func samplesInTheVdsoCarryTheirGoroutinesId() throws {
+        let path = try FixtureBuilder.path(for: .goGoroutines)
+        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "1999", "--", path, "3", "clock"])
+        var ids: [String: Int] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let id = Int(parts[1]) { ids["main." + parts[0]] = id }
+        }
+        #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
+        for (function, id) in ids.sorted(by: { $0.key < $1.key }) {
+            let inVdso = folded.lines.filter {
+                $0.frames.contains(function) && $0.frames.last == "__vdso_clock_gettime"
+            }
+            let total = inVdso.reduce(0) { $0 + $1.count }
+            #expect(total > 20, "too few vdso samples under \(function): \(total)\n\(result.stderr)")
+            let labelled = inVdso.filter { $0.frames.contains { $0.hasPrefix("goroutine ") } }
+            for line in labelled {
+                #expect(line.frames[1] == "goroutine \(id)", "\(function) in: \(line.text)")
+            }
+            let labelledSamples = labelled.reduce(0) { $0 + $1.count }
+            #expect(
+                labelledSamples * 100 >= total * 80, "\(function): ids on \(labelledSamples) of \(total) vdso samples")
+        }
+    }
+
     /// With `--per-thread` the goroutine frame follows the thread frame; without `--per-goroutine` there is none.
     @Test func goroutineFrameFollowsTheThreadFrame() throws {
         let path = try FixtureBuilder.path(for: .goGoroutines)

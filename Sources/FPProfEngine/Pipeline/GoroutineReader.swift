@@ -30,8 +30,16 @@ final class GoroutineReader {
     }
 
     private let symbolizer: ElfSymbolizer
+    /// By module (nil: not a Go binary); as many as the modules sampled, which the symbolizer holds anyway.
     private var layouts: [ModuleID: GoRuntimeLayout?] = [:]
+    /// Each Go process's runtime layout, for its samples outside the Go binary. At most `processLimit` processes
+    /// (then all are forgotten and learnt again from the next sample in each binary).
+    private var processLayouts: [ProcessID: GoRuntimeLayout] = [:]
+    /// The goroutines read, per process: at most `processLimit` processes and `goroutineLimit` goroutines each
+    /// (past either, that level is forgotten: it only serves when a process can no longer be read).
     private var seen: [ProcessID: [UInt64: Goroutine]] = [:]
+    private static let processLimit = 1024
+    private static let goroutineLimit = 65_536
 
     init(symbolizer: ElfSymbolizer) {
         self.symbolizer = symbolizer
@@ -40,14 +48,19 @@ final class GoroutineReader {
     func goroutine(
         pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64, framePointers: ArraySlice<UInt64> = []
     ) -> Int64? {
-        let layout: GoRuntimeLayout?
-        if let known = layouts[module] {
+        let layout: GoRuntimeLayout
+        if let own = runtimeLayout(of: module) {
+            layout = own
+            if processLayouts.count >= Self.processLimit { processLayouts.removeAll() }
+            processLayouts[pid] = own
+        } else if let known = processLayouts[pid] {
+            // Sampled outside the Go binary (the vdso under `runtime.nanotime1`, cgo's C, libc): `g` is still the
+            // process's, in the layout of the runtime seen in its other samples.
             layout = known
         } else {
-            layout = symbolizer.goRuntimeLayout(for: module)
-            layouts[module] = layout
+            return nil
         }
-        guard let layout, let running = read(pid, g: g, layout, fallBackToSeen: true) else { return nil }
+        guard let running = read(pid, g: g, layout, fallBackToSeen: true) else { return nil }
         guard running.holds(sp) else {
             // The goroutine's stack moved since the sample (the GC shrinks stacks, growth copies them: a busy
             // server's goroutines move every few collections), or SP is on g0 under a cgo or vdso call that left
@@ -68,6 +81,14 @@ final class GoroutineReader {
         return fresh.id
     }
 
+    /// The `runtime.g` layout of a module: nil for one that is no Go binary. Asked once per module.
+    private func runtimeLayout(of module: ModuleID) -> GoRuntimeLayout? {
+        if let known = layouts[module] { return known }
+        let layout = symbolizer.goRuntimeLayout(for: module)
+        layouts[module] = layout
+        return layout
+    }
+
     /// Whether the pointer `g` is a goroutine's `g`, running or not: its scheduler context names it
     /// (`g.sched.g == g`). A pointer that is no `g` (R14 in code that uses it for something else) fails this.
     private func pointsAtItself(_ pid: ProcessID, g: UInt64, _ layout: GoRuntimeLayout) -> Bool {
@@ -82,6 +103,8 @@ final class GoroutineReader {
         guard g != 0, g & 7 == 0 else { return nil }
         if let fields = Self.read(pid, g, [layout.stackLo, layout.stackHi, layout.goid, layout.m]) {
             let goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]), m: fields[3])
+            if seen[pid] == nil, seen.count >= Self.processLimit { seen.removeAll() }
+            if let count = seen[pid]?.count, count >= Self.goroutineLimit { seen[pid] = nil }
             seen[pid, default: [:]][g] = goroutine
             return goroutine
         }

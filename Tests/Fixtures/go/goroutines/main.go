@@ -9,9 +9,11 @@
 //
 // With "alloc", each spin function also allocates a large slice per round: the allocator takes a span from the heap
 // on the thread's g0 stack (runtime.(*mheap).alloc -> runtime.systemstack), below the goroutine's own frames, so
-// those samples run on g0 for that goroutine.
+// those samples run on g0 for that goroutine. With "clock", each round also reads the clock many times: time.Now
+// calls the kernel's vdso on g0's stack (runtime.nanotime1/walltime -> __vdso_clock_gettime), code outside the Go
+// binary that may use R14 for its own purposes.
 //
-// Usage: goroutines [SECONDS [alloc]]   (default 3; 0 = run until killed)
+// Usage: goroutines [SECONDS [alloc|clock]]   (default 3; 0 = run until killed)
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 
 var stop atomic.Bool
 var allocate bool
+var readClock bool
 var garbage atomic.Pointer[[]byte]
 
 // round is one unit of a spin function's work: churn, and with "alloc" a large allocation.
@@ -38,6 +41,11 @@ func round(x uint64) uint64 {
 		b := make([]byte, 256<<10)
 		b[x%uint64(len(b))] = byte(x)
 		garbage.Store(&b)
+	}
+	if readClock {
+		for i := 0; i < 200; i++ {
+			x ^= uint64(time.Now().UnixNano())
+		}
 	}
 	return x
 }
@@ -92,6 +100,7 @@ func spinC(x uint64) uint64 {
 func main() {
 	seconds := fixtureargs.Seconds()
 	allocate = len(os.Args) > 2 && os.Args[2] == "alloc"
+	readClock = len(os.Args) > 2 && os.Args[2] == "clock"
 	runtime.GOMAXPROCS(2)
 	var printing sync.Mutex
 	var wg sync.WaitGroup
