@@ -157,7 +157,10 @@ import Testing
             comm = "shares"
             """, to: folder + "/fpprof.toml")
         let target = try Self.start(.shares, seconds: 6)
-        defer { kill(target.processIdentifier, SIGKILL) }
+        defer {
+            kill(target.processIdentifier, SIGKILL)
+            target.waitUntilExit()  // Foundation keeps a Process alive until it has seen its child end
+        }
         let daemon = try RunningDaemon(
             config: folder + "/fpprof.toml", folder: folder, launcher: Self.asNobody(with: Self.unitCapabilities))
         #expect(daemon.waitFor("process attached"), "\(daemon.text)")

@@ -244,7 +244,10 @@ import Testing
         target.executableURL = URL(fileURLWithPath: try FixtureBuilder.path(for: .shares))
         target.arguments = ["12"]
         try target.run()
-        defer { kill(target.processIdentifier, SIGKILL) }
+        defer {
+            kill(target.processIdentifier, SIGKILL)
+            target.waitUntilExit()  // Foundation keeps a Process alive until it has seen its child end
+        }
         let daemon = try RunningDaemon(config: folder + "/fpprof.toml", folder: folder)
         #expect(daemon.waitFor("window skipped: disk full", timeout: 20), "\(daemon.text)")
         // Room again: the next window is written.

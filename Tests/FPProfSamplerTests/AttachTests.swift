@@ -8,7 +8,10 @@ struct AttachTests {
     @Test(.timeLimit(.minutes(1)))
     func attachedBusyProcessIsSampledAndDescribedFromProc() async throws {
         let process = try startProcess("/bin/sh", ["-c", "while :; do :; done"])
-        defer { kill(process.processIdentifier, SIGKILL) }
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()  // Foundation keeps a Process alive until it has seen its child end
+        }
         try waitForExec(process, resolvedPath("/bin/sh"))
         let pid = ProcessID(process.processIdentifier)
         let session = try SamplingSession(target: .pid(pid))
