@@ -26,7 +26,7 @@ public final class ProfilingEngine: Sendable {
 
     private let session: SamplingSession
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let stopRequested = Atomic<Bool>(false)
 
     /// Everything the pipeline owns, behind the lock.
@@ -81,7 +81,7 @@ public final class ProfilingEngine: Sendable {
         format = session.format
         event = session.eventKind
         targetPID = session.targetPID
-        state = Mutex(
+        state = Locked(
             State(
                 builder: builder, symbolizer: symbolizer, kernelSymbols: kernelSymbols, raw: raw, windowStart: Date(),
                 windowInstant: .now))

@@ -1,12 +1,11 @@
 import FPProfCore
 import Glibc
-import Synchronization
 
 /// State the session and its reader thread share: whether to stop, and how a launched child ended.
 final class SessionControl: Sendable {
     /// An eventfd the reader polls next to its rings, so that stop() wakes it at once instead of at its next timeout.
     let bell: Int32
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     struct State {
         var stopRequested = false

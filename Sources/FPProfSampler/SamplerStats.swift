@@ -1,5 +1,3 @@
-import Synchronization
-
 /// What the reader saw while draining, so that a profile can say how much of the truth it holds. The kernel's own
 /// drops arrive as LOST records inside the batches; they are tallied here too because the reader walks every header
 /// anyway.
@@ -27,7 +25,7 @@ public struct SamplerStats: Hashable, Sendable {
 
 /// The stats shared by the reader thread, which writes them, and the session, which reads them from anywhere.
 final class StatsCounter: Sendable {
-    private let state = Mutex(SamplerStats())
+    private let state = Locked(SamplerStats())
 
     var snapshot: SamplerStats { state.withLock { $0 } }
 

@@ -1,6 +1,5 @@
 import FPProfCore
 import Glibc
-import Synchronization
 
 /// One profiling run against one target: the perf events and rings, the launched child if any, and the reader
 /// thread. Create it (everything is opened, nothing counts yet), optionally take `initialRecords()`, call
@@ -22,7 +21,7 @@ public final class SamplingSession: Sendable {
     private let control: SessionControl
     private let counter = StatsCounter()
     private let watch: TargetWatch
-    private let lifecycle = Mutex(Lifecycle())
+    private let lifecycle = Locked(Lifecycle())
 
     private struct Lifecycle {
         /// Set for a launched child until `start()` releases (or deinit abandons) it.

@@ -7,8 +7,8 @@
 // reuses the build, and an edit to a source gets a fresh directory. The executable is named after the fixture's raw value, so the
 // process name (comm) that a profile shows is `shares`, `recursion`, ..., `go-shares`.
 
+import FPProfSampler
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -391,7 +391,7 @@ struct FixtureBuilder {
 
     /// One lock and one remembered outcome per fixture, so that building one fixture never waits for another.
     private final class Slot: Sendable {
-        let state = Mutex<Result<String, any Error>?>(nil)
+        let state = Locked<Result<String, any Error>?>(nil)
     }
 
     private static let slots: [Fixture: Slot] = Dictionary(

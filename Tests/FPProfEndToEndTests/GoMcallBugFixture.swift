@@ -14,8 +14,8 @@
 // contents, and the stock tree's path, VERSION and original asm_amd64.s: a later test process reuses the builds. The
 // copy of the tree and the build caches are deleted once both executables are in place.
 
+import FPProfSampler
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -98,7 +98,7 @@ enum GoMcallBug {
 
     // MARK: - Building
 
-    private static let state = Mutex<Result<[Build: String], any Error>?>(nil)
+    private static let state = Locked<Result<[Build: String], any Error>?>(nil)
 
     /// The program's files that go into the build: its Go and assembly sources and go.mod, sorted.
     private static func programFiles() throws -> [URL] {

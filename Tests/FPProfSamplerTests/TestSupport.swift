@@ -1,7 +1,6 @@
 import FPProfCore
 import FPProfSampler
 import Foundation
-import Synchronization
 import Testing
 
 /// Decoded records of a session, by kind.
@@ -37,7 +36,7 @@ func collect(
     stopWhen: (@Sendable (Collected) -> Bool)? = nil
 ) async throws -> (records: Collected, endedByItself: Bool) {
     let decoder = try RecordDecoder(format: session.format)
-    let watchdogFired = Mutex(false)
+    let watchdogFired = Locked(false)
     let watchdog = Task {
         try await Task.sleep(for: timeout)
         watchdogFired.withLock { $0 = true }

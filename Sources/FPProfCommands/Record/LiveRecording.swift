@@ -112,7 +112,7 @@ final class StopSignals: Sendable {
     }
 
     /// Kept for the life of the process: the sources must outlive the recording to handle the second signal.
-    private static let keep = Mutex<[StopSignals]>([])
+    private static let keep = Locked<[StopSignals]>([])
 
     /// The recording is over: the next signal exits at once.
     func finish() { finished.store(true, ordering: .releasing) }

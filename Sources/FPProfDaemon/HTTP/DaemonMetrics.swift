@@ -1,7 +1,7 @@
 import FPProfCore
+import FPProfSampler
 import Foundation
 import Prometheus
-import Synchronization
 
 /// `/metrics`: the daemon's counters in Prometheus's text format, kept in a swift-prometheus registry. The
 /// daemon's own counters (`DaemonCounters`, `DaemonActivity`) are cumulative values; at each scrape the registry's
@@ -18,8 +18,8 @@ public final class DaemonMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     /// The value each counter was raised to at the previous scrape: by target ("" for the daemon's own), then by
     /// name and labels.
-    private let exported = Mutex<[String: [String: Double]]>([:])
-    private let targetSeries = Mutex<[String: [Series]]>([:])
+    private let exported = Locked<[String: [String: Double]]>([:])
+    private let targetSeries = Locked<[String: [Series]]>([:])
 
     private enum Series: @unchecked Sendable {
         case counter(Counter)

@@ -1,6 +1,6 @@
 import FPProfCore
+import FPProfSampler
 import Foundation
-import Synchronization
 
 /// One window as the daemon wrote it: what the status page, `/metrics` and the uploaders need to know of it.
 public struct WindowRecord: Sendable {
@@ -45,7 +45,7 @@ public final class DaemonActivity: Sendable {
         var listeners: [WindowListener] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

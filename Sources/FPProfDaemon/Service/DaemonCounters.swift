@@ -1,4 +1,4 @@
-import Synchronization
+import FPProfSampler
 
 /// What the daemon has done, per target, since it started: for the log now and for `/metrics` (issue 13) later.
 /// Bounded by the number of configured targets (a removed target's entry goes at the reload).
@@ -16,7 +16,7 @@ public final class DaemonCounters: Sendable {
         public var processes = 0
     }
 
-    private let state = Mutex<[String: Target]>([:])
+    private let state = Locked<[String: Target]>([:])
     /// Phase, recent windows and window listeners, for the HTTP side and the uploaders.
     public let activity = DaemonActivity()
 

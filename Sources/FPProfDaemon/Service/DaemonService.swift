@@ -2,7 +2,6 @@ import FPProfSampler
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// The daemon as a swift-service-lifecycle `Service`: starts one `TargetRunner` per configured target, tells
@@ -13,7 +12,7 @@ public final class DaemonService: Service {
     private let logger: Logger
     private let notifier: SystemdNotifier
     public let counters = DaemonCounters()
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         var config: DaemonConfig
@@ -26,7 +25,7 @@ public final class DaemonService: Service {
         self.configPath = configPath
         self.logger = logger
         self.notifier = notifier
-        state = Mutex(State(config: config))
+        state = Locked(State(config: config))
     }
 
     /// The configuration running now (the last one a reload accepted).

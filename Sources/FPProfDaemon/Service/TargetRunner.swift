@@ -3,7 +3,6 @@ import FPProfSampler
 import FPProfSymbols
 import Foundation
 import Logging
-import Synchronization
 
 /// Everything that decides how a target is run; two equal specs mean a reload leaves the target alone.
 struct TargetSpec: Sendable, Equatable {
@@ -26,7 +25,7 @@ final class TargetRunner: Sendable {
     private let logger: Logger
     private let counters: DaemonCounters
     private let recording: WindowedRecording
-    private let control = Mutex(Control())
+    private let control = Locked(Control())
     private let writer = WindowFileWriter()
     /// Where this target's blocking work runs (consuming batches, cutting and writing windows): a serial queue of
     /// its own, off Swift's cooperative pool, so that one target's long cut can neither starve the other targets'

@@ -4,7 +4,6 @@ import FPProfOutput
 import FPProfSampler
 import FPProfSymbols
 import Foundation
-import Synchronization
 
 /// One target's profile over time, cut into windows: the batches of every sampling session of the target (one per
 /// matched process, or one per-CPU set) go into one engine pipeline (`PipelineSetup.builder`), and `cut()` takes the
@@ -54,7 +53,7 @@ final class WindowedRecording: Sendable {
     }
 
     private let settings: Settings
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(settings: Settings) throws(DaemonError) {
         self.settings = settings
@@ -74,7 +73,7 @@ final class WindowedRecording: Sendable {
         } catch {
             throw DaemonError("profile builder: \(error)")
         }
-        state = Mutex(
+        state = Locked(
             State(
                 builder: builder, symbolizer: symbolizer, kernelSymbols: kernelSymbols, start: Date(),
                 startInstant: .now, event: EventKind.cpuClock.rawValue))

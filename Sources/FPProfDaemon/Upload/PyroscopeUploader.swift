@@ -1,9 +1,9 @@
 import AsyncHTTPClient
+import FPProfSampler
 import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 
 /// One `[[upload]]` block: pushes every window's pprof to a Pyroscope-compatible `POST {url}/ingest`, as
 /// Pyroscope's HTTP ingest API documents it (`name=<app>.cpu{labels}`, `from`, `until` in Unix seconds,
@@ -185,5 +185,5 @@ public final class PyroscopeUploader: Service {
 
 /// The windows handed over by the listener and not yet spooled (a class, so the listener can hold it).
 final class PendingWindows: Sendable {
-    let windows = Mutex<[PyroscopeUploader.Pending]>([])
+    let windows = Locked<[PyroscopeUploader.Pending]>([])
 }

@@ -1,5 +1,5 @@
+import FPProfSampler
 import Foundation
-import Synchronization
 
 /// Where an output path leads, decided by `fstat` on a descriptor of the path itself (opened `O_PATH`, which has
 /// no effect on a device or FIFO), never by a `stat` before: a link planted in a shared folder is judged by what
@@ -90,7 +90,7 @@ public enum OutputMode {
 /// Temporary files of writes in progress, removed by a signal that ends fpprof at once (`StopSignals`). At most
 /// two at a time (the profile and the capture).
 public enum PendingFiles {
-    private static let paths = Mutex<Set<String>>([])
+    private static let paths = Locked<Set<String>>([])
     public static func add(_ path: String) { _ = paths.withLock { $0.insert(path) } }
     public static func remove(_ path: String) { _ = paths.withLock { $0.remove(path) } }
     public static func removeAll() { paths.withLock { for path in $0 { unlink(path) } } }
@@ -144,7 +144,7 @@ public final class StreamingFile: Sendable {
     private let finalMode: mode_t
     /// The first write failure, reported by `commit()`. Behind a lock: the engine appends from its `run()` while
     /// the front end that made the file commits it afterwards.
-    private let failure = Mutex<String?>(nil)
+    private let failure = Locked<String?>(nil)
 
     public init(path: String, newMode: mode_t = OutputMode.capture) throws(EngineError) {
         self.path = path
