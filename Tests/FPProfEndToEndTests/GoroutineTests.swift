@@ -15,11 +15,7 @@ struct GoroutineTests {
     @Test func eachFunctionRunsInItsOwnGoroutine() throws {
         let path = try FixtureBuilder.path(for: .goGoroutines)
         let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "999", "--", path, "2"])
-        var ids: [String: Int] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let id = Int(parts[1]) { ids["main." + parts[0]] = id }
-        }
+        let ids = Self.printedIDs(result.stdout)
         #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
         #expect(Set(ids.values).count == ids.count, "ids not distinct: \(ids)")
         let text = folded.lines.map { "\($0.text) \($0.count)" }.joined(separator: "\n")
@@ -43,26 +39,7 @@ struct GoroutineTests {
     /// fact: by then the thread may run another goroutine and the GC may have moved the goroutine's stack, and a
     /// sample whose goroutine cannot be proven gets none. Measured here: 93-95 %.)
     @Test func samplesOnG0CarryTheirGoroutinesId() throws {
-        let path = try FixtureBuilder.path(for: .goGoroutines)
-        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "1999", "--", path, "3", "alloc"])
-        var ids: [String: Int] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let id = Int(parts[1]) { ids["main." + parts[0]] = id }
-        }
-        #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
-        for (function, id) in ids.sorted(by: { $0.key < $1.key }) {
-            let onG0 = folded.lines.filter { $0.frames.contains(function) && $0.frames.contains("runtime.systemstack") }
-            let total = onG0.reduce(0) { $0 + $1.count }
-            #expect(total > 20, "too few g0 samples under \(function): \(total)\n\(result.stderr)")
-            let labelled = onG0.filter { $0.frames.contains { $0.hasPrefix("goroutine ") } }
-            for line in labelled {
-                #expect(line.frames[1] == "goroutine \(id)", "\(function) in: \(line.text)")
-            }
-            let labelledSamples = labelled.reduce(0) { $0 + $1.count }
-            #expect(
-                labelledSamples * 100 >= total * 80, "\(function): ids on \(labelledSamples) of \(total) g0 samples")
-        }
+        try expectTheSpinnersOwnIDs(mode: "alloc", on: "g0") { $0.frames.contains("runtime.systemstack") }
     }
 
     /// With "clock", each spin function reads the clock through the kernel's vdso, which runs on g0's stack and
@@ -70,27 +47,40 @@ struct GoroutineTests {
     /// goroutine: every id they carry is its own, and at least 80 % carry one. (The runtime's layout used to be
     /// looked up in the module of the sampled instruction, the vdso, which has none: no vdso sample had an id.)
     @Test func samplesInTheVdsoCarryTheirGoroutinesId() throws {
-        let path = try FixtureBuilder.path(for: .goGoroutines)
-        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "1999", "--", path, "3", "clock"])
+        try expectTheSpinnersOwnIDs(mode: "clock", on: "vdso") { $0.frames.last == "__vdso_clock_gettime" }
+    }
+
+    /// The goroutine id each spin function printed ("spinA 18"), by its Go name (`main.spinA`).
+    private static func printedIDs(_ stdout: String) -> [String: Int] {
         var ids: [String: Int] = [:]
-        for line in result.stdout.split(separator: "\n") {
+        for line in stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2, let id = Int(parts[1]) { ids["main." + parts[0]] = id }
         }
+        return ids
+    }
+
+    /// Records the fixture in `mode` at 1999 Hz with `--per-goroutine`; of each spin function's samples that
+    /// `selected` picks (at least 20), every id is the function's own goroutine's and at least 80 % carry one.
+    private func expectTheSpinnersOwnIDs(
+        mode: String, on kind: String, selected: (Folded.Line) -> Bool
+    ) throws {
+        let path = try FixtureBuilder.path(for: .goGoroutines)
+        let (folded, result) = try FPProf.record(["--per-goroutine", "-F", "1999", "--", path, "3", mode])
+        let ids = Self.printedIDs(result.stdout)
         #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
         for (function, id) in ids.sorted(by: { $0.key < $1.key }) {
-            let inVdso = folded.lines.filter {
-                $0.frames.contains(function) && $0.frames.last == "__vdso_clock_gettime"
-            }
-            let total = inVdso.reduce(0) { $0 + $1.count }
-            #expect(total > 20, "too few vdso samples under \(function): \(total)\n\(result.stderr)")
-            let labelled = inVdso.filter { $0.frames.contains { $0.hasPrefix("goroutine ") } }
+            let picked = folded.lines.filter { $0.frames.contains(function) && selected($0) }
+            let total = picked.reduce(0) { $0 + $1.count }
+            #expect(total > 20, "too few \(kind) samples under \(function): \(total)\n\(result.stderr)")
+            let labelled = picked.filter { $0.frames.contains { $0.hasPrefix("goroutine ") } }
             for line in labelled {
                 #expect(line.frames[1] == "goroutine \(id)", "\(function) in: \(line.text)")
             }
             let labelledSamples = labelled.reduce(0) { $0 + $1.count }
             #expect(
-                labelledSamples * 100 >= total * 80, "\(function): ids on \(labelledSamples) of \(total) vdso samples")
+                labelledSamples * 100 >= total * 80,
+                "\(function): ids on \(labelledSamples) of \(total) \(kind) samples")
         }
     }
 
