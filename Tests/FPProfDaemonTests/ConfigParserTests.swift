@@ -23,6 +23,37 @@ import Testing
         #expect(ConfigParser.headerWithoutKey("[[target]]\n[ target.retention ]\n['q']\nx = [\n [1], ]\n") == nil)
     }
 
+    /// `scripts/fuzz.sh config` found toml++ asserting (abort, in release builds too) on a `}` where an array
+    /// expects a value: refused first, naming the line of the brace.
+    @Test(arguments: [
+        ("formats = [}", 1), ("a = [1, }", 1), ("a = [ # note\n}", 2), ("a = [[}]]", 1), ("x = 1\na = [\n\n, }\n", 4),
+        ("# fpprof daemon configun --check-cig /et\nformats = [}\u{0}\"pproF\",,# fpprogedddddddt95KiB\"at", 2),
+    ])
+    func braceWhereAnArrayValueGoesIsASyntaxError(text: String, line: Int) {
+        #expect(ConfigParser.braceWhereAValueGoes(text) == line)
+        #expect(
+            throws: ConfigError(
+                file: "f.toml", line: line, key: nil,
+                message: "TOML syntax: `}` where an array expects a value or `]`")
+        ) {
+            try ConfigParser.parse(text, file: "f.toml")
+        }
+    }
+
+    /// Braces in strings of every kind, in comments, and closing inline tables are not that.
+    @Test func bracesInStringsCommentsAndTablesAreLeftAlone() {
+        for text in [
+            "a = \"[}\"", "a = '[ }'", "a = \"\"\"\n[\n}\n\"\"\"", "a = '\'\'[\n}\'\'\'", "# [ }", "a = \"\\\"[}\"",
+            "[t]\nb = {c = 1}", "a = [1, 2]\nb = {c = [1], d = {}}", "a = \"\"\"x\"\"\"\"\"\nb = [1]",
+        ] {
+            #expect(ConfigParser.braceWhereAValueGoes(text) == nil, "\(text)")
+        }
+        for name in Self.examples {
+            let text = (try? String(contentsOf: Self.configFolder.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            #expect(!text.isEmpty && ConfigParser.braceWhereAValueGoes(text) == nil, "\(name)")
+        }
+    }
+
     @Test func everyExampleInConfigIsValid() throws {
         #expect(!Self.examples.isEmpty)
         for name in Self.examples {

@@ -38,6 +38,10 @@ public enum ConfigParser {
                 file: file, line: line, key: nil,
                 message: "TOML syntax: a table header must start with a key or a quoted key")
         }
+        if let line = braceWhereAValueGoes(text) {
+            throw ConfigError(
+                file: file, line: line, key: nil, message: "TOML syntax: `}` where an array expects a value or `]`")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -302,5 +306,76 @@ extension ConfigParser {
             if !(isKey || next == "\"" || next == "'" || next == "]") { return index + 1 }
         }
         return nil
+    }
+
+    /// The line (1-based) of a `}` that follows `[` or `,` with nothing but blanks, line ends and comments between,
+    /// outside strings and comments (`a = [}`, `a = [1, }`). toml++ 3 (inside TOMLKit) asserts on it in an array,
+    /// which aborts even a release build (TOMLKit's C++ is built with assertions); found by `scripts/fuzz.sh
+    /// config`. Such a brace is never valid TOML (nor is a trailing comma in an inline table), so nothing valid is
+    /// refused. Strings of all four kinds are skipped as the TOML grammar delimits them.
+    static func braceWhereAValueGoes(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        var i = 0
+        var line = 1
+        var afterOpenOrComma = false
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\n"):
+                line += 1
+                i += 1
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                i += 1
+            case UInt8(ascii: "#"):
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                skipString(bytes, &i, &line)
+                afterOpenOrComma = false
+            case UInt8(ascii: "}"):
+                if afterOpenOrComma { return line }
+                i += 1
+            case UInt8(ascii: "["), UInt8(ascii: ","):
+                afterOpenOrComma = true
+                i += 1
+            default:
+                afterOpenOrComma = false
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Moves `i` past the string that starts there: basic (`"`, with backslash escapes) or literal (`'`), each on
+    /// one line or multi-line (three quotes, closed by three to five). An unclosed one ends at its line's end (or
+    /// at the end of the text); the parser reports it.
+    private static func skipString(_ bytes: [UInt8], _ i: inout Int, _ line: inout Int) {
+        let quote = bytes[i]
+        let multiLine = i + 2 < bytes.count && bytes[i + 1] == quote && bytes[i + 2] == quote
+        i += multiLine ? 3 : 1
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\\"), quote == UInt8(ascii: "\"") {
+                if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") { line += 1 }
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "\n") {
+                if !multiLine { return }
+                line += 1
+            }
+            if c == quote {
+                if !multiLine {
+                    i += 1
+                    return
+                }
+                var run = 0
+                while i < bytes.count, bytes[i] == quote, run < 5 {
+                    run += 1
+                    i += 1
+                }
+                if run >= 3 { return }
+                continue
+            }
+            i += 1
+        }
     }
 }
