@@ -23,6 +23,14 @@ import Testing
         #expect(ConfigParser.headerWithoutKey("[[target]]\n[ target.retention ]\n['q']\nx = [\n [1], ]\n") == nil)
     }
 
+    /// The same after a byte-order mark (as the fuzzer found it: BOM, `[`, a line end), and a valid marked file.
+    @Test func headerWithoutAKeyAfterAByteOrderMark() throws {
+        let text = "\u{FEFF}[\n1 \u{0237}\u{DD}\u{8C}ti "
+        #expect(ConfigParser.headerWithoutKey(text) == 1)
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(text, file: "f.toml") }
+        #expect(ConfigParser.headerWithoutKey("\u{FEFF}[daemon]\nstate_directory = \"/s\"\n") == nil)
+    }
+
     /// `scripts/fuzz.sh config` found toml++ asserting (abort, in release builds too) on a `}` where an array
     /// expects a value: refused first, naming the line of the brace.
     @Test(arguments: [

@@ -297,7 +297,8 @@ extension ConfigParser {
     /// text. A line of a multi-line string starting so is refused too: no fpprof key holds such text.
     static func headerWithoutKey(_ text: String) -> Int? {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = line.drop { $0 == " " || $0 == "\t" }
+            // A byte-order mark may open the file; toml++ skips it and then reads the header.
+            var rest = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" }
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
