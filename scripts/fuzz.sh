@@ -50,21 +50,19 @@ for module in "${modules[@]}"; do
     # C and C++ targets keep their objects in subfolders (CTOML.build/Sources/Node.cpp.o).
     while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$scratch/debug/$module.build" -name '*.o' -print0)
 done
-# The module maps SwiftPM generates for C targets (CPerfEvent, TOMLKit's CTOML)...
+# The module maps SwiftPM generates for C targets (CPerfEvent, TOMLKit's CTOML).
 moduleMaps=()
 for map in "$scratch"/debug/*.build/module.modulemap; do
     [ -e "$map" ] && moduleMaps+=(-Xcc -fmodule-map-file="$map")
 done
-# fpprof's system-library modules (one folder each, with its module map),
-systemModules=()
-for map in Sources/C*/module.modulemap; do systemModules+=(-I "$(dirname "$map")"); done
-# and those C targets of dependencies keep in their include folders (swift-numerics' _NumericsShims).
-for include in "$scratch"/checkouts/*/Sources/*/include; do
-    [ -e "$include/module.modulemap" ] && moduleMaps+=(-I "$include")
+# The folders holding the other module maps: fpprof's system-library modules and the C targets of dependencies
+# (swift-numerics' _NumericsShims).
+includes=(-I Sources/CPerfEvent/include)
+for map in Sources/C*/module.modulemap "$scratch"/checkouts/*/Sources/*/include/module.modulemap; do
+    [ -e "$map" ] && includes+=(-I "$(dirname "$map")")
 done
 binary=$scratch/fuzz-$target
-swiftc -sanitize=fuzzer,address -parse-as-library -g -I "$scratch/debug/Modules" "${moduleMaps[@]}" \
-    -I Sources/CPerfEvent/include "${systemModules[@]}" \
+swiftc -sanitize=fuzzer,address -parse-as-library -g -I "$scratch/debug/Modules" "${moduleMaps[@]}" "${includes[@]}" \
     "$harness" "${objects[@]}" "${libraries[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 corpus=$scratch/corpus-$target
 mkdir -p "$corpus" "$scratch/crashes-$target"

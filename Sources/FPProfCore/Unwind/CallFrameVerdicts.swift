@@ -1,11 +1,12 @@
-/// What `CallFrameCheck` concluded about the code at recent addresses of the processes' maps: a direct-mapped table of
-/// 4,096 entries of 24 bytes, keyed by process and address, so that a profile of code that keeps its frame records pays a hash and a compare per frame
-/// instead of a binary search through a module's rules. Measured on a capture of the shares fixture (5 frames a
-/// sample, all with records) that search cost `--unwind hybrid` a quarter of the pipeline's throughput.
+/// What `CallFrameCheck` concluded about the code at recent addresses of the processes' maps: a direct-mapped table
+/// of 4,096 entries of 24 bytes, keyed by process and address, so that a profile of code that keeps its frame
+/// records pays a hash and a compare per frame instead of a binary search through a module's rules. Measured on a
+/// capture of the shares fixture (5 frames a sample, all with records) that search cost `--unwind hybrid` a quarter
+/// of the pipeline's throughput.
 ///
 /// Entries hold while the process maps they were judged by do: the owner calls `invalidate()` (O(1): a new
-/// generation) at every record that may change one (an address may be other code after an `mmap`). Keyed by process,
-/// samples of several processes in turn (two busy programs, a whole host) keep theirs.
+/// generation) at every record that may change one (an address may be other code after an `mmap`). Keyed by
+/// process, samples of several processes in turn (two busy programs, a whole host) keep theirs.
 public struct CallFrameVerdicts: Sendable {
     /// How a frame at an address may be walked without CFI.
     public enum Kind: UInt8, Sendable {
@@ -64,12 +65,11 @@ public struct CallFrameVerdicts: Sendable {
 
     /// The kind of the code at `address` in process `pid`, from the table or from `lookup` (then kept).
     public mutating func kind(at address: UInt64, pid: ProcessID, lookup: () -> CallFrameRule?) -> Kind {
-        guard mask >= 0 else { return Kind(lookup()) }
-        let slot = self.slot(address, pid)
-        let entry = entries[slot]
-        if entry.generation == generation, entry.address == address, entry.pid == pid.rawValue { return entry.kind }
+        if let known = knownKind(at: address, pid: pid) { return known }
         let kind = Kind(lookup())
-        entries[slot] = Entry(address: address, generation: generation, pid: pid.rawValue, kind: kind)
+        if mask >= 0 {
+            entries[slot(address, pid)] = Entry(address: address, generation: generation, pid: pid.rawValue, kind: kind)
+        }
         return kind
     }
 
