@@ -103,7 +103,8 @@ let package = Package(
         .testTarget(
             name: "FPProfEndToEndTests",
             dependencies: [
-                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "fpprof",
+                "FPProfCore", "FPProfSymbols", "FPProfSampler", "FPProfOutput", "FPProfEngine", "FPProfDaemon",
+                "fpprof",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -25,10 +25,16 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("check-config"), help: "Only check this configuration file: exit 0 if valid, 1 if not.")
     var checkConfig: String?
 
+    /// The child of `SyntaxVetter`: parse the TOML on standard input and exit 0.
+    @Flag(name: .customLong("vet-toml"), help: .hidden)
+    var vetTOML = false
+
     func run() async throws {
+        if vetTOML { SyntaxVetter.runChild() }
+        let vetter = SyntaxVetter()
         if let path = checkConfig {
             do {
-                let parsed = try ConfigParser.load(path: path)
+                let parsed = try ConfigParser.load(path: path, vetter: vetter)
                 StandardError.write(
                     "fpprof: \(path): configuration is valid (\(parsed.targets.count) target(s))\n")
                 return
@@ -41,11 +47,11 @@ struct DaemonCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, style: style) }
         let logger = Logger(label: "fpprof.daemon")
         let parsed: DaemonConfig
-        do { parsed = try ConfigParser.load(path: config) } catch {
+        do { parsed = try ConfigParser.load(path: config, vetter: vetter) } catch {
             logger.critical("invalid configuration", metadata: ["error": "\(error)"])
             throw FPProfExit.failure
         }
-        let service = DaemonService(config: parsed, configPath: config, logger: logger)
+        let service = DaemonService(config: parsed, configPath: config, vetter: vetter, logger: logger)
         let network: [any Service]
         do { network = try service.networkServices(logger: logger) } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])

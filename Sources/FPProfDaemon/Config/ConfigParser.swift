@@ -21,18 +21,21 @@ public enum ConfigParser {
         "tenant_id", "spool_max_bytes",
     ]
 
-    /// Reads and parses the file at `path`.
-    public static func load(path: String) throws(ConfigError) -> DaemonConfig {
+    /// Reads and parses the file at `path`; with a `vetter` (the daemon's loads and `--check-config`), the TOML is
+    /// parsed in a child process first (see `SyntaxVetter`).
+    public static func load(path: String, vetter: SyntaxVetter? = nil) throws(ConfigError) -> DaemonConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigError(file: path, line: nil, key: nil, message: "cannot read: \(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, vetter: vetter)
     }
 
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+    public static func parse(_ text: String, file: String, vetter: SyntaxVetter? = nil) throws(ConfigError)
+        -> DaemonConfig
+    {
         if let line = headerWithoutKey(text) {
             throw ConfigError(
                 file: file, line: line, key: nil,
@@ -42,6 +45,7 @@ public enum ConfigParser {
             throw ConfigError(
                 file: file, line: line, key: nil, message: "TOML syntax: `}` where an array expects a value or `]`")
         }
+        try vetter?.vet(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -9,6 +9,8 @@ import UnixSignals
 /// through the `ServiceGroup`) writes every target's partial window and returns.
 public final class DaemonService: Service {
     private let configPath: String
+    /// Parses each reloaded config in a child first: an edit that makes the TOML parser abort is refused, not fatal.
+    private let vetter: SyntaxVetter?
     private let logger: Logger
     private let notifier: SystemdNotifier
     public let counters = DaemonCounters()
@@ -20,9 +22,12 @@ public final class DaemonService: Service {
         var stopping = false
     }
 
-    public init(config: DaemonConfig, configPath: String, logger: Logger, notifier: SystemdNotifier = SystemdNotifier())
-    {
+    public init(
+        config: DaemonConfig, configPath: String, vetter: SyntaxVetter? = SyntaxVetter(), logger: Logger,
+        notifier: SystemdNotifier = SystemdNotifier()
+    ) {
         self.configPath = configPath
+        self.vetter = vetter
         self.logger = logger
         self.notifier = notifier
         state = Locked(State(config: config))
@@ -93,7 +98,7 @@ public final class DaemonService: Service {
         notifier.reloading()
         defer { notifier.ready(status: "reloaded") }
         let config: DaemonConfig
-        do { config = try ConfigParser.load(path: configPath) } catch {
+        do { config = try ConfigParser.load(path: configPath, vetter: vetter) } catch {
             logger.error("reload refused, keeping the running configuration", metadata: ["error": "\(error)"])
             return
         }
