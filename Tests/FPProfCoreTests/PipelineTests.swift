@@ -103,6 +103,9 @@ struct TableSymbols: Symbolizer {
 
     @Test func frameNamesNeverCarrySeparators() {
         #expect(FoldedWriter.clean("a;b\nc") == "a:b c")
+        // A carriage return before a line feed is one `Character`, and both go; other text stays as it was.
+        #expect(FoldedWriter.clean("x\r\ny;\u{E9}\u{301}z") == "x  y:\u{E9}\u{301}z")
+        #expect(FoldedWriter.clean("operator<(A, B) \u{2192} C") == "operator<(A, B) \u{2192} C")
     }
 }
 
