@@ -15,6 +15,12 @@ import FPProfSymbols
 /// Goroutine stacks never overlap, so either answer is the goroutine the frames belong to. A signal handler's stack
 /// ends at its trampoline, with no frame past it, and gets no id.
 ///
+/// A sample on g0 that no goroutine claims, on a thread whose `m.curg` is nil when read, gets id 0: g0's own,
+/// which the runtime's tracebacks print as "goroutine 0". That is sysmon, the scheduler looking for work, and
+/// a goroutine's `mcall` into the scheduler once it parked (the walk may still show that goroutine's frames above
+/// the switch: they are where the thread came from, not whom it works for). A goroutine that left the thread
+/// between the sample and the read (a GC worker that parked since) is not told apart from those.
+///
 /// The delay also means a `g` whose goroutine exited and was reused in between gives the new goroutine's id; rare
 /// for long-lived goroutines, possible for short ones. Each read's result is kept per (pid, g) and used only when
 /// the read fails (the process exited before its last samples were processed). Only a live recording can ask: a
@@ -69,16 +75,26 @@ final class GoroutineReader {
             return running.id
         }
         if running.id > 0 { return running.id }
-        guard running.id == 0, let crossing = framePointers.first(where: { !running.holds($0) }) else { return nil }
-        if running.m != 0, running.m & 7 == 0, let curg = Self.read(pid, running.m, [layout.mCurg])?[0],
-            let current = read(pid, g: curg, layout), current.holds(crossing), current.id > 0
-        {
-            return current.id
+        guard running.id == 0 else { return nil }
+        // The thread's `m.curg` and `m.g0`.
+        let thread = running.m != 0 && running.m & 7 == 0 ? Self.read(pid, running.m, [layout.mCurg, layout.mG0]) : nil
+        if let crossing = framePointers.first(where: { !running.holds($0) }) {
+            if let curg = thread?[0], let current = read(pid, g: curg, layout), current.holds(crossing),
+                current.id > 0
+            {
+                return current.id
+            }
+            if let candidate = seen[pid]?.first(where: { $0.value.holds(crossing) && $0.value.id > 0 })?.key,
+                let fresh = read(pid, g: candidate, layout), fresh.holds(crossing), fresh.id > 0
+            {
+                return fresh.id
+            }
         }
-        guard let candidate = seen[pid]?.first(where: { $0.value.holds(crossing) && $0.value.id > 0 })?.key,
-            let fresh = read(pid, g: candidate, layout), fresh.holds(crossing), fresh.id > 0
-        else { return nil }
-        return fresh.id
+        // No goroutine's stack holds the frames past the switch, and the thread runs no goroutine: the sample is its
+        // g0's own work (sysmon, the scheduler looking for work or parking a goroutine), under the id the runtime
+        // gives g0 and prints in its own tracebacks ("goroutine 0"). Only when `g` is that thread's g0 indeed.
+        if let thread, thread[0] == 0, thread[1] == g { return 0 }
+        return nil
     }
 
     /// The `runtime.g` layout of a module: nil for one that is no Go binary. Asked once per module.
