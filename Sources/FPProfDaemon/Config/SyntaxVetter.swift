@@ -107,6 +107,10 @@ public struct SyntaxVetter: Sendable {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = childArguments
+        // An abort is expected here: Swift's crash backtracer would only spend time symbolizing it.
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        child.environment = environment
         child.standardInput = input.fileHandleForReading
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
