@@ -42,7 +42,7 @@ struct FakeRules: CallFrameRuleMap {
         s.record(at: 6, next: 0, ret: 0x40_0010)  // whose record returns into the root
         let (frames, outcome) = walk(ip: 0x40_2050, bp: s.address(ofWord: 6), s)
         #expect(frames == [0x40_2050, 0x40_2100, 0x40_1100, 0x40_0010])
-        #expect(outcome == .init(status: .complete, cfiFrames: 2))
+        #expect(outcome == .init(status: .complete, cfiFrames: 2, reach: 48))
     }
 
     /// framed leaf -> frameless code that saved and reused BP -> framed -> root: the leaf's record holds the
@@ -57,7 +57,7 @@ struct FakeRules: CallFrameRuleMap {
         s.record(at: 8, next: 0, ret: 0x40_0010)
         let (frames, outcome) = walk(ip: 0x40_1050, bp: s.address(ofWord: 0), s)
         #expect(frames == [0x40_1050, 0x40_3100, 0x40_1200, 0x40_0010])
-        #expect(outcome == .init(status: .complete, cfiFrames: 1))
+        #expect(outcome == .init(status: .complete, cfiFrames: 1, reach: 48))
     }
 
     /// Code that keeps records walks exactly as the frame-pointer walk: no CFI used, same frames.
@@ -73,7 +73,7 @@ struct FakeRules: CallFrameRuleMap {
             ip: 0x40_1050, sp: s.sp, bp: s.address(ofWord: 0), memory: s.copy, code: code, frames: &expected,
             scratch: &scratch)
         #expect(frames == expected)
-        #expect(outcome == .init(status: status, cfiFrames: 0))
+        #expect(outcome == .init(status: status, cfiFrames: 0, reach: 48))
     }
 
     /// A self-loop in code that keeps records stays a self-loop, even after a CFI step: CFI never walks around it.
@@ -83,7 +83,7 @@ struct FakeRules: CallFrameRuleMap {
         s.record(at: 4, next: s.address(ofWord: 4), ret: 0x40_1200)  // whose record points at itself
         let (frames, outcome) = walk(ip: 0x40_2050, bp: s.address(ofWord: 4), s)
         #expect(frames == [0x40_2050, 0x40_1100, 0x40_1200])
-        #expect(outcome == .init(status: .selfLoop, cfiFrames: 1))
+        #expect(outcome == .init(status: .selfLoop, cfiFrames: 1, reach: 48))
     }
 
     /// A cycle among records is a cycle.
@@ -126,7 +126,7 @@ struct FakeRules: CallFrameRuleMap {
         let elsewhere = s.sp + 0x10_0000
         let (frames, outcome) = walk(ip: 0x40_2050, bp: elsewhere, s)
         #expect(frames == [0x40_2050, 0x40_2100, 0x40_1100])
-        #expect(outcome == .init(status: .truncated, cfiFrames: 2, endsAtSampledRecord: true))
+        #expect(outcome == .init(status: .truncated, cfiFrames: 2, endsAtSampledRecord: true, reach: 48))
 
         var framed = StackBuilder(words: 4)
         framed.record(at: 0, next: elsewhere, ret: 0x40_1100)

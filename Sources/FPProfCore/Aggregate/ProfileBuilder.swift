@@ -188,10 +188,14 @@ public struct ProfileBuilder {
         let prefetch = self.prefetch
         for i in 0..<cut {
             if let prefetch, i &+ Self.prefetchAheadRecords < cut,
-                let (tid, stack) = ordering.sampledStack(at: i &+ Self.prefetchAheadRecords),
-                let range = walks.comparedBytes(tid: tid), range.upperBound <= stack.count
+                let (tid, stack) = ordering.sampledStack(at: i &+ Self.prefetchAheadRecords)
             {
-                prefetch(stack, range)
+                if tid == lastCFIWalk.tid {
+                    // A thread walked by CFI reads return addresses all the way up to its last frame.
+                    prefetch(stack, 0..<min(lastCFIWalk.reach, stack.count))
+                } else if let range = walks.comparedBytes(tid: tid), range.upperBound <= stack.count {
+                    prefetch(stack, range)
+                }
             }
             consume(ordering.take(i))
         }
@@ -250,6 +254,10 @@ public struct ProfileBuilder {
     private var verdicts = CallFrameVerdicts()
     /// Whether `callFrameRules` is set: read per sample instead of the closure, which would be retained.
     private var hybridMode = false
+    /// The thread of the last walk that used CFI, and the bytes of its stack copy that walk spanned: its next
+    /// sample's copy is prefetched that far. The walk by CFI reads a return address per frame, scattered over the
+    /// copy; on a capture of xz, 71 % of the walk's own time was waiting for those lines.
+    private var lastCFIWalk = (tid: ThreadID(-1), reach: 0)
 
     private mutating func cfiRules(_ pid: ProcessID, _ map: ProcessMap) -> MappedCallFrameRules? {
         guard let callFrameRules else { return nil }
@@ -357,6 +365,7 @@ public struct ProfileBuilder {
                     ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, rules: rules,
                     frames: &hybridFrames, entry: entry)
                 if outcome.usedCFI {
+                    lastCFIWalk = (tid, Int(clamping: min(outcome.reach &+ 16, 1 << 20)))
                     swap(&frames, &hybridFrames)
                     status = outcome.status
                     usedCFI = true
@@ -376,7 +385,12 @@ public struct ProfileBuilder {
         }
         // A truncated walk may be spliced with this sample's own kernel chain: its final frames are not the walk's.
         let walkedAlone = status != .truncated && !usedCFI
-        if usedCFI { stats.samplesWithCFI += 1 }
+        if usedCFI {
+            stats.samplesWithCFI += 1
+        } else if tid == lastCFIWalk.tid {
+            // The thread walks by frame records again: `RepeatedWalks` knows best what it will read.
+            lastCFIWalk.tid = ThreadID(-1)
+        }
         if status == .truncated, let chain = s.callchain {
             status =
                 usedCFI

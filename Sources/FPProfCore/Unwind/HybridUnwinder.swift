@@ -36,6 +36,9 @@ public struct HybridUnwinder: Sendable {
         public var cfiFrames: Int
         /// The walk ended `truncated` at the frame record the sampled BP points at, outside the stack copy.
         public var endsAtSampledRecord = false
+        /// How far above the sampled SP the walk's last frame lies (its SP): about the bytes of the stack copy it
+        /// read, which the thread's next walk will likely read too (for a prefetch).
+        public var reach: UInt64 = 0
         public var usedCFI: Bool { cfiFrames > 0 }
     }
 
@@ -59,7 +62,10 @@ public struct HybridUnwinder: Sendable {
         var cfiFrames = 0
         var hint = -1
         var ruleHint = -1
-        func outcome(_ status: UnwindStatus) -> Outcome { Outcome(status: status, cfiFrames: cfiFrames) }
+        let sampledSP = sp
+        func outcome(_ status: UnwindStatus) -> Outcome {
+            Outcome(status: status, cfiFrames: cfiFrames, reach: sp > sampledSP ? sp &- sampledSP : 0)
+        }
 
         switch code.classify(ip, hint: &hint) {
         case .root: return outcome(.complete)
