@@ -202,15 +202,19 @@ public struct ProfileBuilder {
         ordering.removeTaken(cut)
     }
 
-    public mutating func consume(_ record: PerfRecord) {
+    public mutating func consume(_ record: consuming PerfRecord) {
         if let excluded = options.excludedProcess, record.process == excluded {
             if case .sample = record { stats.excludedSamples &+= 1 }
             return
         }
-        switch record {
-        case .sample(let s):
+        if case .sample = record {
+            // Moved out, not copied: a copy retains and releases the sample's three slices.
+            guard case .sample(let s) = consume record else { return }
             add(s)
             return
+        }
+        switch record {
+        case .sample: return
         case .lost(let l):
             stats.lostRecords &+= l.count
             return

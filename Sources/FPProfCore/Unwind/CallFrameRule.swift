@@ -90,8 +90,10 @@ public protocol CallFrameRuleMap {
     func rule(at address: UInt64, hint: inout Int) -> CallFrameRule?
 }
 
-/// A process's rules: its map, and each module's compiled rules by module index (`Mapping.moduleIndex`).
-public struct MappedCallFrameRules: CallFrameRuleMap {
+/// A process's rules: its map, and each module's compiled rules by module index (`Mapping.moduleIndex`). A class:
+/// `ProfileBuilder` hands out the one it keeps for the process sampled last, and a struct of the map's arrays and
+/// the rules' array was retained array by array on every such sample.
+public final class MappedCallFrameRules: CallFrameRuleMap {
     public let map: ProcessMap
     public let byModule: [CallFrameRules?]
 
