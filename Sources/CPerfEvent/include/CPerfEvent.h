@@ -3,7 +3,8 @@
 // - the ring buffer's data_head must be read with acquire and data_tail written with release ordering, which
 //   Swift has no portable spelling for on a foreign struct field;
 // - ioctl(2) is variadic too;
-// - launching a target that waits at a gate until its events exist needs fork+exec, which Swift cannot do safely;
+// - launching a target that waits at a gate until its events exist needs fork+exec, which Swift cannot do safely,
+//   and posix_spawn's attributes and file actions are macros and opaque structs;
 // - a prefetch (a load that does not wait) has no Swift spelling either.
 // Every symbol is prefixed cperf_.
 #ifndef CPERFEVENT_H
@@ -50,6 +51,11 @@ int cperf_pidfd_open(pid_t pid);
 
 /// pipe2(fds, O_CLOEXEC): Glibc's Swift overlay only shows pipe2 with _GNU_SOURCE.
 int cperf_pipe_cloexec(int fds[2]);
+
+/// posix_spawn(3) of `path` with `stdin_fd` as its standard input, standard output and error on /dev/null, no other
+/// descriptor of the parent's, no signal blocked and every one at its default, and `envp` as its environment.
+/// Returns the pid, or -1 with errno set.
+pid_t cperf_spawn_filter(const char *path, char *const argv[], char *const envp[], int stdin_fd);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): <sys/eventfd.h> is not part of the Glibc module.
 int cperf_eventfd(void);

@@ -1,3 +1,4 @@
+import FPProfSampler
 import Foundation
 import TOMLKit
 
@@ -20,9 +21,8 @@ public struct SyntaxVetter: Sendable {
 
     /// The flag of `fpprof daemon` that makes it the child: parse standard input and exit 0.
     public static let childFlag = "--vet-toml"
-    /// The most bytes a config may have: what one pipe holds unprivileged (`/proc/sys/fs/pipe-max-size`), so the
-    /// text is in the pipe before the child starts and a child that dies early cannot raise SIGPIPE in the daemon.
-    public static let maxBytes = 1 << 20
+    /// The most bytes a config may have: the child's input, which must fit in one pipe (`ShortChild.maxInput`).
+    public static let maxBytes = ShortChild.maxInput
 
     public init(
         executable: String = "/proc/self/exe", childArguments: [String] = ["daemon", childFlag],
@@ -90,47 +90,20 @@ public struct SyntaxVetter: Sendable {
         return hi
     }
 
-    /// Runs the child on `text`, which is written to the pipe whole before the child starts.
+    /// Runs the child on `text` (see `ShortChild`).
     public func run(_ text: String) -> Verdict {
-        let input = Pipe()
-        let bytes = Data(text.utf8)
-        if bytes.count > 60 << 10 {
-            // F_SETPIPE_SZ: the default pipe holds 64 KiB.
-            _ = fcntl(input.fileHandleForWriting.fileDescriptor, 1031, Int32(Self.maxBytes))
-        }
-        do {
-            try input.fileHandleForWriting.write(contentsOf: bytes)
-            try input.fileHandleForWriting.close()
-        } catch {
-            return .notRun("cannot fill the pipe: \(error.localizedDescription)")
-        }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = childArguments
         // An abort is expected here: Swift's crash backtracer would only spend time symbolizing it.
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
-        child.environment = environment
-        child.standardInput = input.fileHandleForReading
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        do { try child.run() } catch { return .notRun("\(executable): \(error.localizedDescription)") }
-        try? input.fileHandleForReading.close()
-        let deadline = ContinuousClock.now + timeout
-        while child.isRunning {
-            if ContinuousClock.now >= deadline {
-                kill(child.processIdentifier, SIGKILL)
-                child.waitUntilExit()
-                return .timedOut
-            }
-            usleep(1000)
-        }
-        switch child.terminationReason {
-        case .uncaughtSignal: return .aborted(child.terminationStatus)
-        case .exit:
-            return child.terminationStatus == 0
-                ? .returned : .notRun("it exited with status \(child.terminationStatus)")
-        @unknown default: return .notRun("it ended in an unknown way")
+        let ending = ShortChild.run(
+            path: executable, arguments: childArguments, environment: environment, input: Array(text.utf8),
+            timeout: timeout)
+        switch ending {
+        case .exited(0): return .returned
+        case .exited(let code): return .notRun("it exited with status \(code)")
+        case .signaled(let signal): return .aborted(signal)
+        case .timedOut: return .timedOut
+        case .notStarted(let reason): return .notRun(reason)
         }
     }
 }
