@@ -69,14 +69,6 @@ mkdir -p "$corpus" "$scratch/crashes-$target"
 cp -n Fuzz/Seeds/"$target"/* "$corpus"/ 2>/dev/null || true
 # Leaks are reported, but for those scripts/lsan-suppressions.txt names with its reasons (TOMLKit's C layer, which
 # the config harness reaches, leaks about 6 KB a parse).
-if [ "$target" = config ]; then
-    # The child that parses each input's TOML first, as the daemon does (SyntaxVetter): a release fpprof, unless
-    # FPPROF_VET_EXE names one already.
-    if [ -z "${FPPROF_VET_EXE:-}" ]; then
-        swift build -c release --product fpprof >&2
-        export FPPROF_VET_EXE=$PWD/.build/release/fpprof
-    fi
-fi
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$scratch/crashes-$target/" \
     -rss_limit_mb=1024 "$@" "$corpus"
