@@ -31,7 +31,7 @@ import Testing
     @Test func idsFollowTheProcessAndThreadFrames() throws {
         var builder = try ProfileBuilder(format: pipeline.format, options: .init(perThread: true, perGoroutine: true))
         var asked: [(ProcessID, String, UInt64, UInt64)] = []
-        builder.goroutineResolver = { pid, module, g, sp, _ in
+        builder.goroutineResolver = { pid, module, g, sp, _, _ in
             asked.append((pid, module.path, g, sp))
             return 42
         }
@@ -50,7 +50,7 @@ import Testing
     @Test func noIdsUnlessAsked() throws {
         var builder = try ProfileBuilder(format: pipeline.format)
         var calls = 0
-        builder.goroutineResolver = { _, _, _, _, _ in
+        builder.goroutineResolver = { _, _, _, _, _, _ in
             calls += 1
             return 42
         }

@@ -18,8 +18,8 @@ import FPProfSymbols
 /// A sample on g0 that no goroutine claims, on a thread whose `m.curg` is nil when read, gets id 0: g0's own,
 /// which the runtime's tracebacks print as "goroutine 0". That is sysmon, the scheduler looking for work, and
 /// a goroutine's `mcall` into the scheduler once it parked (the walk may still show that goroutine's frames above
-/// the switch: they are where the thread came from, not whom it works for). A goroutine that left the thread
-/// between the sample and the read (a GC worker that parked since) is not told apart from those.
+/// the switch: they are where the thread came from, not whom it works for). A walk through `systemstack` worked for
+/// a goroutine that was running then: it gets that goroutine's id when it can be proven, and none otherwise.
 ///
 /// The delay also means a `g` whose goroutine exited and was reused in between gives the new goroutine's id; rare
 /// for long-lived goroutines, possible for short ones. Each read's result is kept per (pid, g) and used only when
@@ -52,7 +52,8 @@ final class GoroutineReader {
     }
 
     func goroutine(
-        pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64, framePointers: ArraySlice<UInt64> = []
+        pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64, framePointers: ArraySlice<UInt64> = [],
+        underRunningGoroutine: Bool = false
     ) -> Int64? {
         let layout: GoRuntimeLayout
         if let own = runtimeLayout(of: module) {
@@ -92,8 +93,10 @@ final class GoroutineReader {
         }
         // No goroutine's stack holds the frames past the switch, and the thread runs no goroutine: the sample is its
         // g0's own work (sysmon, the scheduler looking for work or parking a goroutine), under the id the runtime
-        // gives g0 and prints in its own tracebacks ("goroutine 0"). Only when `g` is that thread's g0 indeed.
-        if let thread, thread[0] == 0, thread[1] == g { return 0 }
+        // gives g0 and prints in its own tracebacks ("goroutine 0"). Only when `g` is that thread's g0 indeed, and
+        // the walk passes no `systemstack`: under one, a goroutine was running when the sample was taken (it has
+        // left the thread since, or its stack moved), and which one cannot be told now.
+        if !underRunningGoroutine, let thread, thread[0] == 0, thread[1] == g { return 0 }
         return nil
     }
 

@@ -36,7 +36,10 @@ public enum PipelineSetup {
             builder.callFrameRules = { symbolizer.callFrameRules(for: $0) }
         }
         if let goroutines {
-            builder.goroutineResolver = { goroutines.goroutine(pid: $0, module: $1, g: $2, sp: $3, framePointers: $4) }
+            builder.goroutineResolver = {
+                goroutines.goroutine(
+                    pid: $0, module: $1, g: $2, sp: $3, framePointers: $4, underRunningGoroutine: $5)
+            }
         }
         return builder
     }
