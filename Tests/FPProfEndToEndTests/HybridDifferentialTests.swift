@@ -167,9 +167,13 @@ struct HybridDifferentialTests {
             "\(wholeSamples) of \(hybrid.total) whole; the others:\n\(describe(others))")
 
         let (byRecords, _) = try FPProf.record(["-F", "499", "--unwind", "fp", "--", path, "1"])
-        // Never the root. (A sample in the vdso, whose code keeps a record, may name main under its marker.)
+        // Hardly ever the root: at most 1 % of the samples, by chance. (A sample in the vdso, whose code keeps a
+        // record, may name main under its marker; and BP, a general register in this main, may happen to hold a
+        // frame address that chains to the root: seen once in a run of the whole suite under ASan, one sample in
+        // main of about 500.)
         let reached = byRecords.lines.filter { $0.frames.contains("__libc_start_call_main") }
-        #expect(reached.isEmpty, "by frame records alone:\n\(describe(reached))")
+        let reachedSamples = reached.reduce(0) { $0 + $1.count }
+        #expect(reachedSamples * 100 <= byRecords.total, "by frame records alone:\n\(describe(reached))")
         let stopped = byRecords.count { $0.frames.contains("[bad-frame]") }
         #expect(Double(stopped) >= 0.95 * Double(byRecords.total), "\(stopped) of \(byRecords.total) [bad-frame]")
     }
