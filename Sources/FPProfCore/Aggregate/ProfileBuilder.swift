@@ -61,14 +61,15 @@ public struct ProfileBuilder {
     /// holds the sampled IP, the `g` pointer (R14, which Go's ABIInternal code reserves for it), SP and the frame
     /// pointers the walk went through (past a g0 switch they lie on the goroutine's stack). It reads the live
     /// process, so only a recording can answer; it returns nil for code that is not Go, or when no goroutine's
-    /// stack holds SP or the frames (C code, where R14 is anything; a signal handler). `underRunningGoroutine`:
-    /// the walk passes a switch that keeps its goroutine running (`systemstack`, not `mcall`), so the sample worked
-    /// for a goroutine even on g0, and g0's own id would be wrong for it.
+    /// stack holds SP or the frames (C code, where R14 is anything; a signal handler). `underRunningGoroutine`
+    /// says whether the walk passes a switch that keeps its goroutine running (`systemstack`, not `mcall`), so the
+    /// sample worked for a goroutine even on g0 and g0's own id would be wrong for it: a closure, asked only for a
+    /// g0 sample no goroutine claims, so that other samples do not classify every frame.
     public var goroutineResolver:
         (
             (
                 ProcessID, ModuleID, _ g: UInt64, _ sp: UInt64, _ framePointers: ArraySlice<UInt64>,
-                _ underRunningGoroutine: Bool
+                _ underRunningGoroutine: () -> Bool
             ) -> Int64?
         )?
 
@@ -389,13 +390,14 @@ public struct ProfileBuilder {
             if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
                 let m = map.index(of: ip)
             {
-                let underRunningGoroutine =
-                    map.hasStackSwitches
-                    && frames.dropFirst().contains {
-                        map.classify($0) == .stackSwitch && !answers.switchTraits($0, map).detaches
-                    }
+                let walked = frames
                 goroutine =
-                    resolve(pid, map.mappings[m].module, regs[r14Index], sp, scratch[...], underRunningGoroutine) ?? -1
+                    resolve(pid, map.mappings[m].module, regs[r14Index], sp, scratch[...]) {
+                        map.hasStackSwitches
+                            && walked.dropFirst().contains {
+                                map.classify($0) == .stackSwitch && !answers.switchTraits($0, map).detaches
+                            }
+                    } ?? -1
             }
         } else {
             status = .truncated

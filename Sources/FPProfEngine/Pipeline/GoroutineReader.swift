@@ -53,7 +53,7 @@ final class GoroutineReader {
 
     func goroutine(
         pid: ProcessID, module: ModuleID, g: UInt64, sp: UInt64, framePointers: ArraySlice<UInt64> = [],
-        underRunningGoroutine: Bool = false
+        underRunningGoroutine: () -> Bool = { false }
     ) -> Int64? {
         let layout: GoRuntimeLayout
         if let own = runtimeLayout(of: module) {
@@ -96,7 +96,7 @@ final class GoroutineReader {
         // gives g0 and prints in its own tracebacks ("goroutine 0"). Only when `g` is that thread's g0 indeed, and
         // the walk passes no `systemstack`: under one, a goroutine was running when the sample was taken (it has
         // left the thread since, or its stack moved), and which one cannot be told now.
-        if !underRunningGoroutine, let thread, thread[0] == 0, thread[1] == g { return 0 }
+        if let thread, thread[0] == 0, thread[1] == g, !underRunningGoroutine() { return 0 }
         return nil
     }
 
