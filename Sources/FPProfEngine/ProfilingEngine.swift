@@ -54,6 +54,8 @@ public final class ProfilingEngine: Sendable {
     {
         var configuration = settings.sampler
         configuration.includeKernelCallchain = settings.symbols.kernel
+        // Goroutine ids are read from the live process when a sample is processed: as soon after it as can be.
+        if settings.perGoroutine { configuration.wakeupEverySample = true }
         let symbolizer = ElfSymbolizer(options: settings.symbols.options)
         let kernelSymbols = try settings.symbols.kernelSymbols()
         let session: SamplingSession

@@ -70,9 +70,11 @@ struct PerfEventAttributes {
             a.use_clockid = 1
             a.clockid = CLOCK_MONOTONIC
         }
-        // Wake the reader when a quarter of the ring is full; its poll timeout covers quieter rings.
+        // Wake the reader when a quarter of the ring is full (or at every record, when asked); its poll timeout
+        // covers quieter rings.
         a.watermark = 1
-        a.wakeup_watermark = UInt32(clamping: configuration.ringPages * Sys.pageSize / 4)
+        a.wakeup_watermark =
+            configuration.wakeupEverySample ? 1 : UInt32(clamping: configuration.ringPages * Sys.pageSize / 4)
         return a
     }
 

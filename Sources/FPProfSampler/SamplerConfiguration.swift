@@ -34,6 +34,11 @@ public struct SamplerConfiguration: Hashable, Sendable {
     public var ringPages: Int
     /// Batches the record stream holds for a slow consumer before it drops new ones (and counts them).
     public var streamBufferLimit: Int
+    /// Whether the reader is woken for every record instead of when a quarter of a ring is full. A sample is
+    /// processed only once the batch after it has come (time ordering), so with quarter-ring wakeups it waits tens
+    /// of milliseconds; what reads the live process for it (goroutine ids) then finds a thread that has moved on.
+    /// Costs a wakeup of the reader per sample.
+    public var wakeupEverySample = false
 
     public init(
         frequency: Int = 99, stackSize: Int = 16384, event: EventChoice = .auto, includeKernelCallchain: Bool = false,

@@ -63,9 +63,9 @@ struct DistributionGoTests {
     /// Debian's caddy serving a file on 127.0.0.1 to a bounded client loop (`go-httpload`, four kept-alive
     /// connections): at least 99 % of the samples reach a root unmarked, no loop marker. (perf cannot be run beside
     /// it here: a child of the test process inherits its blocked SIGINT and SIGCHLD and never stops.) With
-    /// `--per-goroutine`, at least 90 % of all samples carry an id (the issue asks 95 %: measured 94.7-96.5 %, and
-    /// 90.9 % from an ASan build, which reads later; the rest are mostly GC workers on g0 under `systemstack` that
-    /// parked before the read), among them `goroutine 0`
+    /// `--per-goroutine`, at least 95 % of all samples carry an id (measured 96.4-97.7 % from the debug build, 97.2-98.2 %
+    /// from the release one; the rest are mostly samples on g0 whose goroutine left the thread before the read), among
+    /// them `goroutine 0`
     /// (a thread's g0 working for no goroutine) on every sample under sysmon in Go code, and on no sample that runs a goroutine's
     /// own code (no stack switch between the goroutine's root and the leaf) or passes `systemstack`.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "needs Debian's caddy"))
@@ -120,7 +120,7 @@ struct DistributionGoTests {
         let total = folded.lines.reduce(0) { $0 + $1.count }
         let labelled = folded.lines.filter { $0.frames.count > 1 && $0.frames[1].hasPrefix("goroutine ") }
             .reduce(0) { $0 + $1.count }
-        #expect(labelled * 100 >= total * 90, "goroutine ids on \(labelled) of \(total) samples")
+        #expect(labelled * 100 >= total * 95, "goroutine ids on \(labelled) of \(total) samples")
         // In the vdso R14 is the kernel's to use: no `g` to read there.
         let sysmon = folded.lines.filter {
             $0.frames.contains("runtime.sysmon") && !$0.frames.last!.hasPrefix("__vdso")

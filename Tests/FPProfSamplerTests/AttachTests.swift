@@ -86,4 +86,31 @@ struct AttachTests {
         #expect(samplesOfThread.count >= 5, "\(samplesOfThread.count) samples of the late thread")
         #expect(samplesOfThread.allSatisfy { $0.pid == pid })
     }
+
+    /// `wakeupEverySample` hands the reader each sample as it is written: batches of about one sample, where the
+    /// quarter-ring default gathers several (a 128-page ring holds about 30 samples of 16 KiB: a quarter is 7).
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func wakeupEverySampleDeliversSamplesOneBatchAtATime(_ everySample: Bool) async throws {
+        let process = try startProcess("/bin/sh", ["-c", "while :; do :; done"])
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try waitForExec(process, resolvedPath("/bin/sh"))
+        var configuration = SamplerConfiguration(frequency: 199, ringPages: 128)
+        configuration.wakeupEverySample = everySample
+        let session = try SamplingSession(
+            configuration: configuration, target: .pid(ProcessID(process.processIdentifier)))
+        let stream = try session.records()
+        try session.start()
+        let (records, _) = try await collect(session, stream) { $0.samples.count >= 60 }
+        let perBatch = Double(records.samples.count) / Double(max(1, records.batches))
+        let counts = "\(records.samples.count) samples in \(records.batches) batches"
+        if everySample {
+            // A reader that is late (two CPUs, other tests) finds two or three waiting: a mean of 2 at most.
+            #expect(perBatch <= 2, "\(counts)")
+        } else {
+            #expect(perBatch >= 4, "\(counts)")
+        }
+    }
 }

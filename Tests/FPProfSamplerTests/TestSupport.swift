@@ -12,8 +12,11 @@ struct Collected {
     var exits: [TaskEvent] = []
     var lost: [Lost] = []
     var decodeErrors: [RecordDecodeError] = []
+    /// How many buffers were added: the batches of a stream.
+    var batches = 0
 
     mutating func add(_ bytes: [UInt8], decoder: RecordDecoder) {
+        batches += 1
         for result in RecordStream(decoder: decoder, bytes: bytes[...]) {
             switch result {
             case .success(.sample(let s)): samples.append(s)

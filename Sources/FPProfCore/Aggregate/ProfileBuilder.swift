@@ -337,6 +337,8 @@ public struct ProfileBuilder {
         var recovered: Int? = nil
         var kernelOnly: Int? = nil
         var goroutine: Int64 = -1
+        /// Where the goroutine is asked for once the frames are final (module of the IP, R14, SP).
+        var goroutineQuery: (ModuleID, UInt64, UInt64)? = nil
         var reusedWalk = false
         var repeated = -1
         var sampledIP: UInt64 = 0
@@ -387,17 +389,10 @@ public struct ProfileBuilder {
                 }
                 hybridFrames.removeAll(keepingCapacity: true)
             }
-            if options.perGoroutine, let resolve = goroutineResolver, r14Index >= 0, r14Index < regs.count,
+            if options.perGoroutine, goroutineResolver != nil, r14Index >= 0, r14Index < regs.count,
                 let m = map.index(of: ip)
             {
-                let walked = frames
-                goroutine =
-                    resolve(pid, map.mappings[m].module, regs[r14Index], sp, scratch[...]) {
-                        map.hasStackSwitches
-                            && walked.dropFirst().contains {
-                                map.classify($0) == .stackSwitch && !answers.switchTraits($0, map).detaches
-                            }
-                    } ?? -1
+                goroutineQuery = (map.mappings[m].module, regs[r14Index], sp)
             }
         } else {
             status = .truncated
@@ -427,6 +422,18 @@ public struct ProfileBuilder {
                 traits: { answers.switchTraits($0, map) },
                 hiddenCaller: { answers.hiddenCaller(switchAt: $0, above: $1, callee: $2, map) })
             swap(&walked, &frames)
+        }
+        if let (module, g, sp) = goroutineQuery, let resolve = goroutineResolver {
+            // Asked of the final frames: a `systemstack` may enter them only through the kernel-chain splice or
+            // the switch repair above.
+            let walked = frames
+            goroutine =
+                resolve(pid, module, g, sp, scratch[...]) {
+                    map.hasStackSwitches
+                        && walked.dropFirst().contains {
+                            map.classify($0) == .stackSwitch && !answers.switchTraits($0, map).detaches
+                        }
+                } ?? -1
         }
         statusCounts[Int(status.rawValue)] += 1
         if repeated >= 0 {

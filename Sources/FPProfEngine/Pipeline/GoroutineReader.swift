@@ -9,9 +9,11 @@ import FPProfSymbols
 ///
 /// A sample on a thread's g0 (goid 0: runtime code under `systemstack`, `mcall`, `morestack`) works for the
 /// goroutine whose frames the walk reached past the switch: the first frame pointer outside g0's stack lies on
-/// that goroutine's stack. The memory is read when the sample is processed, milliseconds after it was taken, so
-/// nothing that may have changed since is trusted on its own: the thread's `m.curg` names the goroutine only if its
-/// stack holds that frame pointer, and otherwise a goroutine seen before whose stack (read again now) holds it.
+/// that goroutine's stack. The memory is read when the sample is processed, a few milliseconds after it was taken
+/// (the engine wakes its reader for every sample when goroutine ids are asked for; the time ordering holds a sample
+/// until the next batch), so nothing that may have changed since is trusted on its own: the thread's `m.curg`
+/// names the goroutine only if its stack holds that frame pointer, and otherwise a goroutine seen before whose
+/// stack (read again now) holds it.
 /// Goroutine stacks never overlap, so either answer is the goroutine the frames belong to. A signal handler's stack
 /// ends at its trampoline, with no frame past it, and gets no id.
 ///
