@@ -136,6 +136,56 @@ import Testing
         #expect(profiles.allSatisfy { $0.count == "20261205T031200Z.pb.gz".count && $0.dropFirst(8).first == "T" })
     }
 
+    /// `per_goroutine = true` in a target: each window's samples of the goroutine fixture's spin functions carry
+    /// the id each goroutine printed (from `runtime.Stack`), and nearly all carry one. (The setting used to reach
+    /// only the on-demand profiles of the HTTP side: the windows had no ids.)
+    @Test(.enabled(if: FPProf.isRoot, "the daemon samples other processes: needs root or CAP_PERFMON"))
+    func perGoroutineWindowsCarryTheRuntimesIDs() throws {
+        let folder = try Self.makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fixture = try FixtureBuilder.path(for: .goGoroutines)
+        try Self.write(
+            """
+            state_directory = "\(folder)/state"
+            window = "2s"
+            formats = ["folded"]
+            [[target]]
+            name = "spinners"
+            comm = "go-goroutines"
+            per_goroutine = true
+            frequency = 499
+            """, to: folder + "/fpprof.toml")
+        let daemon = try RunningDaemon(config: folder + "/fpprof.toml", folder: folder)
+        #expect(daemon.waitFor("sampling"), "\(daemon.text)")
+        let result = try FixtureCommand.run(fixture, ["4"], timeout: 30)
+        #expect(daemon.waitFor("process attached"), "\(daemon.text)")
+        _ = daemon.stop(SIGTERM)
+        #expect(daemon.process.terminationStatus == 0, "\(daemon.text)")
+
+        var ids: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, Int(parts[1]) != nil { ids["main." + parts[0]] = "goroutine \(parts[1])" }
+        }
+        #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
+        let stateFolder = folder + "/state/spinners"
+        var lines: [Folded.Line] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: stateFolder) where name.hasSuffix(".folded") {
+            lines += try Folded(parsing: String(contentsOfFile: stateFolder + "/" + name, encoding: .utf8)).lines
+        }
+        for (function, id) in ids.sorted(by: { $0.key < $1.key }) {
+            let picked = lines.filter { $0.frames.contains(function) }
+            let total = picked.reduce(0) { $0 + $1.count }
+            #expect(total > 100, "too few samples of \(function): \(total)\n\(daemon.text)")
+            let labelled = picked.filter { $0.frames.contains { $0.hasPrefix("goroutine ") } }
+            for line in labelled {
+                #expect(line.frames.filter { $0.hasPrefix("goroutine ") } == [id], "\(function) in: \(line.text)")
+            }
+            let labelledSamples = labelled.reduce(0) { $0 + $1.count }
+            #expect(labelledSamples * 100 >= total * 95, "\(function): ids on \(labelledSamples) of \(total)")
+        }
+    }
+
     @Test(.enabled(if: FPProf.isRoot, "the daemon samples other processes: needs root or CAP_PERFMON"))
     func notifyProtocolAndReloads() throws {
         let folder = try Self.makeFolder()

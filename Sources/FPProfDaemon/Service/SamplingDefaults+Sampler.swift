@@ -21,6 +21,8 @@ extension SamplingDefaults {
         var pages = 128
         while pages < 2048 && pages * 4096 < bytes { pages *= 2 }
         c.ringPages = pages
+        // Goroutine ids are read from the live process when a sample is processed: as soon after it as can be.
+        c.wakeupEverySample = perGoroutine
         return c
     }
 }

@@ -55,7 +55,8 @@ final class TargetRunner: Sendable {
         recording = try WindowedRecording(
             settings: .init(
                 formats: spec.target.sampling.formats, kernel: spec.target.sampling.kernel, symbols: symbols,
-                frequency: spec.target.sampling.frequency, unwind: spec.target.sampling.unwind))
+                frequency: spec.target.sampling.frequency, unwind: spec.target.sampling.unwind,
+                perGoroutine: spec.target.sampling.perGoroutine))
     }
 
     /// Opens what can be opened now: the per-CPU session of a wide target (an error here, such as a missing

@@ -24,6 +24,8 @@ final class WindowedRecording: Sendable {
         var symbols: ElfSymbolizer.Options
         var frequency: Int
         var unwind: UnwindMode
+        /// `per_goroutine`: a `goroutine N` frame and label on each Go sample.
+        var perGoroutine = false
     }
 
     /// A finished window: its profile in each format, per process when asked.
@@ -69,7 +71,7 @@ final class WindowedRecording: Sendable {
             builder = try PipelineSetup.builder(
                 format: RecordFormat.amd64Profiling, perThread: settings.formats.contains(.pprof),
                 kernel: settings.kernel, symbolizer: symbolizer, unwind: settings.unwind,
-                excludedProcess: ProcessID(getpid()))
+                perGoroutine: settings.perGoroutine, excludedProcess: ProcessID(getpid()))
         } catch {
             throw DaemonError("profile builder: \(error)")
         }

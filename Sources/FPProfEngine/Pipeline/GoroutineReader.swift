@@ -43,11 +43,14 @@ final class GoroutineReader {
     /// Each Go process's runtime layout, for its samples outside the Go binary. At most `processLimit` processes
     /// (then all are forgotten and learnt again from the next sample in each binary).
     private var processLayouts: [ProcessID: GoRuntimeLayout] = [:]
-    /// The goroutines read, per process: at most `processLimit` processes and `goroutineLimit` goroutines each
-    /// (past either, that level is forgotten: it only serves when a process can no longer be read).
+    /// The goroutines read, per process: at most `processLimit` processes, `goroutineLimit` goroutines each and
+    /// `totalLimit` in all (about 10 MB; past a limit, that level is forgotten and learnt again from the next reads:
+    /// a daemon sees processes come and go for days).
     private var seen: [ProcessID: [UInt64: Goroutine]] = [:]
+    private var seenCount = 0
     private static let processLimit = 1024
     private static let goroutineLimit = 65_536
+    private static let totalLimit = 131_072
 
     init(symbolizer: ElfSymbolizer) {
         self.symbolizer = symbolizer
@@ -124,9 +127,15 @@ final class GoroutineReader {
         guard g != 0, g & 7 == 0 else { return nil }
         if let fields = Self.read(pid, g, [layout.stackLo, layout.stackHi, layout.goid, layout.m]) {
             let goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]), m: fields[3])
-            if seen[pid] == nil, seen.count >= Self.processLimit { seen.removeAll() }
-            if let count = seen[pid]?.count, count >= Self.goroutineLimit { seen[pid] = nil }
-            seen[pid, default: [:]][g] = goroutine
+            if seenCount >= Self.totalLimit || (seen[pid] == nil && seen.count >= Self.processLimit) {
+                seen.removeAll()
+                seenCount = 0
+            }
+            if let count = seen[pid]?.count, count >= Self.goroutineLimit {
+                seen[pid] = nil
+                seenCount -= count
+            }
+            if seen[pid, default: [:]].updateValue(goroutine, forKey: g) == nil { seenCount += 1 }
             return goroutine
         }
         return fallBackToSeen ? seen[pid]?[g] : nil

@@ -10,14 +10,16 @@ public import FPProfSymbols
 /// (`GoroutineReader`), so only a live recording has them, and a replay has none.
 public enum PipelineSetup {
     /// A builder wired to `symbolizer`. `perThread` keys stacks by thread; `kernel` keeps the kernel's frames;
-    /// `unwind` chooses frame records alone or frame records and CFI (`--unwind`).
+    /// `unwind` chooses frame records alone or frame records and CFI (`--unwind`); `perGoroutine` reads each Go
+    /// sample's goroutine id from the live process (only for samples of a running recording: their sampler should
+    /// set `wakeupEverySample`, so the read follows the sample closely).
     public static func builder(
         format: RecordFormat, perThread: Bool, kernel: Bool, symbolizer: ElfSymbolizer, unwind: UnwindMode = .hybrid,
-        excludedProcess: ProcessID? = nil
+        perGoroutine: Bool = false, excludedProcess: ProcessID? = nil
     ) throws(RecordDecodeError) -> ProfileBuilder {
         try builder(
             format: format, perThread: perThread, kernel: kernel, symbolizer: symbolizer, unwind: unwind,
-            goroutines: nil, excludedProcess: excludedProcess)
+            goroutines: perGoroutine ? GoroutineReader(symbolizer: symbolizer) : nil, excludedProcess: excludedProcess)
     }
 
     static func builder(
