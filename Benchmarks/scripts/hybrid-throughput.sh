@@ -9,7 +9,10 @@
 #      fpprof-bench pipeline CAPTURE --unwind hybrid    decode + CFI/frame-record walk + aggregate + symbolize + fold
 #      hyperfine 'perf script -i perf.data'             perf unwinds every sample's copy with libdw, names, prints
 #      hyperfine 'perf report -g folded ...'            the same unwinding, aggregated to folded stacks
-#    perf is also given per sample (a second, SHORT capture subtracts its start-up), as decode-throughput.sh does.
+#    perf is also given per sample (a second, SHORT capture subtracts its start-up), as decode-throughput.sh does,
+#    and so is fpprof (a SHORT capture's best pass subtracted from the long one's: what a pass costs besides its
+#    samples, such as setting up the builder and folding the distinct stacks); per-sample rows are compared with
+#    fpprof's per-sample row.
 # 2. Frame-pointer captures (the shares and recursion fixtures, with the fixture flags, and mix: both side by side,
 #    two processes, as in decode-throughput.sh): the same capture through
 #    `--unwind hybrid` and `--unwind fp`, ROUNDS alternated rounds of RUNS passes each; the median of every pass.
@@ -55,10 +58,11 @@ workload_cmd() {
     esac
 }
 
-# record NAME UNWIND [HZ SECONDS]: the fpprof capture NAME.raw (and its folded output, walked with UNWIND).
+# record NAME UNWIND [HZ SECONDS [WORKLOAD]]: the fpprof capture NAME.raw (and its folded output, walked with
+# UNWIND) of WORKLOAD (default NAME).
 record() {
     local hz=${3:-$FREQ}
-    workload_cmd "$1" "${4:-$DURATION}"
+    workload_cmd "${5:-$1}" "${4:-$DURATION}"
     log "record $1 with fpprof: $FPPROF record -F $hz --unwind $2 --raw $WORK/$1.raw -- ${CMD[*]}"
     local rc=0
     "$FPPROF" record -F "$hz" --unwind "$2" --raw "$WORK/$1.raw" -o "$WORK/$1.fpprof.folded" -- "${CMD[@]}" \
@@ -110,6 +114,12 @@ for w in xz sqlite3; do
     read -r samples frames <"$WORK/$w.hybrid.shape"
     printf '%s\tfpprof --unwind hybrid (fpprof-bench)\t%s\t%s\trates\t%s\n' "$w" "$samples" "$frames" \
         "$(joined "$w" hybrid)" >>"$results"
+    # fpprof per sample, as perf's below: a SHORT capture's best pass subtracted from the long one's.
+    record "$w-short" hybrid "$FREQ" "$SHORT" "$w"
+    bench "$w-short" hybrid
+    read -r short_samples _ <"$WORK/$w-short.hybrid.shape"
+    printf '%s\tfpprof --unwind hybrid, per sample\t%s\t%s\tfmarginal\t%s|%s\n' "$w" "$((samples - short_samples))" \
+        "$frames" "$WORK/$w.hybrid.txt" "$WORK/$w-short.hybrid.txt" >>"$results"
 
     n=$(perf_samples "$WORK/$w.perf.data")
     n_short=$(perf_samples "$WORK/$w.perf-short.data")
@@ -153,7 +163,8 @@ done
     echo "fpprof: $(fpprof_commit)"
     echo "Recorded at $FREQ Hz for about $DURATION s per workload (the frame-pointer captures at $FP_FREQ Hz for"
     echo "$FP_DURATION s); $RUNS passes or runs per tool ($ROUNDS alternated rounds of each mode on the frame-pointer"
-    echo "captures). The ratio column is the workload's first row ÷ the row."
+    echo "captures). The ratio column is the workload's first row ÷ the row; on a per-sample row, fpprof's"
+    echo "per-sample row ÷ the row."
     echo "machine at the start: $(sed -n 's/^machine: //p' "$WORK/machine.txt")"
     echo "machine at the end:   $(machine_line)"
     echo "Results in $WORK."

@@ -9,6 +9,8 @@
                           and samples / its mean user+system time
         kind "marginal":  values is JSON|N_SHORT, a hyperfine file of two commands (long capture, short capture);
                           samples (long - short) / (best time long - best time short), and by mean CPU time
+        kind "fmarginal": values is LONG.txt|SHORT.txt, fpprof-bench outputs of a long and a short capture: the same
+                          difference of their best passes. Per-sample rows are compared with this row when present.
       Prints a Markdown table per workload: median, range, and the ratio of fpprof's median to each tool's.
 
   stats.py overhead HYPERFINE.json SKIP LABEL=TIMESFILE...
@@ -49,6 +51,21 @@ def throughput(path):
                     r = json.load(j)["results"][0]
                 rates = [samples / t for t in r["times"]]
                 cpu_rate = samples / (r["user"] + r["system"])
+            elif kind == "fmarginal":
+                # fpprof-bench's RESULT lines of a long and a short capture: the same difference of best passes.
+                def best(path):
+                    with open(path) as r:
+                        fields = dict(
+                            kv.split("=", 1) for kv in next(l for l in r if l.startswith("RESULT ")).split()[1:]
+                        )
+                    n = int(fields["samples"])
+                    return n, n / max(float(v) for v in fields["rates"].split(",")), n / max(
+                        float(v) for v in fields["cpu_rates"].split(",")
+                    )
+                lpath, spath = values.split("|")
+                (nl, tl, cl), (ns, ts, cs) = best(lpath), best(spath)
+                rates = [samples / (tl - ts)] if tl - ts > 0.1 * tl else []
+                cpu_rate = samples / (cl - cs) if cl - cs > 0.1 * cl else None
             else:  # marginal: (samples of the long capture - short one) / (best time long - best time short)
                 # The best (minimum) times: a difference of two medians is too noisy on a shared machine.
                 jpath, _ = values.split("|")
@@ -65,6 +82,8 @@ def throughput(path):
         mine = [r for r in rows if r[0] == workload]
         ref = med(mine[0][5])  # the first row of a workload is fpprof's full pipeline
         ref_cpu = mine[0][6]
+        # Per-sample rows (perf's) are compared with fpprof's own per-sample row, when there is one.
+        own = next((r for r in mine if r[4] == "fmarginal" and r[5]), None)
         print(f"\n### workload `{workload}`\n")
         print(
             "| tool | samples | frames/sample | median samples/s | range (min–max) | runs | fpprof ÷ tool "
@@ -72,18 +91,22 @@ def throughput(path):
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for _, tool, samples, frames, kind, rates, cpu_rate in mine:
-            if cpu_rate:
-                cpu_cells = f"{fmt_rate(cpu_rate)} | {ref_cpu / cpu_rate:.2f}×"
+            base, base_cpu = ref, ref_cpu
+            if kind in ("marginal", "fmarginal") and own:
+                base, base_cpu = med(own[5]), own[6]
+            if cpu_rate and base_cpu:
+                cpu_cells = f"{fmt_rate(cpu_rate)} | {base_cpu / cpu_rate:.2f}×"
             else:
                 cpu_cells = "n/a | "
             if not rates:
                 print(f"| {tool} | {samples:,} | {frames} | n/a (noise) | | | | {cpu_cells} |")
                 continue
             m = med(rates)
-            rng = "(best runs)" if kind == "marginal" else f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))}"
-            runs = "" if kind == "marginal" else str(len(rates))
+            per_sample = kind in ("marginal", "fmarginal")
+            rng = "(best runs)" if per_sample else f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))}"
+            runs = "" if per_sample else str(len(rates))
             print(
-                f"| {tool} | {samples:,} | {frames} | {fmt_rate(m)} | {rng} | {runs} | {ref / m:.2f}× | {cpu_cells} |"
+                f"| {tool} | {samples:,} | {frames} | {fmt_rate(m)} | {rng} | {runs} | {base / m:.2f}× | {cpu_cells} |"
             )
 
 
