@@ -53,6 +53,15 @@ public struct SamplerConfiguration: Hashable, Sendable {
         self.streamBufferLimit = streamBufferLimit
     }
 
+    /// The batches the record stream holds: `streamBufferLimit`, times the samples a quarter ring holds when the
+    /// reader is woken for every sample, so that the bytes it may hold stay about the same (batches of one sample
+    /// filled 256 of them in a quarter second at 4 kHz, while the consumer loaded a Go binary's symbols).
+    var streamBatchLimit: Int {
+        guard wakeupEverySample else { return streamBufferLimit }
+        let perQuarterRing = ringPages * 4096 / 4 / (stackSize + Self.sampleOverhead)
+        return streamBufferLimit * max(1, perQuarterRing)
+    }
+
     /// Upper bound on the bytes one sample takes in the ring, besides the stack copy: header, fixed fields, 20
     /// registers and a full 127-entry callchain with its context markers.
     static let sampleOverhead = 8 + 8 * 6 + 8 + 8 * 130 + 8 + 8 * 20 + 16

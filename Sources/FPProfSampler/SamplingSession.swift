@@ -111,7 +111,7 @@ public final class SamplingSession: Sendable {
     }
 
     /// The records, in batches, from the reader thread this call starts. The stream buffers up to
-    /// `configuration.streamBufferLimit` batches and drops (and counts, in `stats`) newer ones beyond that, so a
+    /// `configuration.streamBatchLimit` batches and drops (and counts, in `stats`) newer ones beyond that, so a
     /// slow consumer never holds back the rings. Call it once per session. Throws only if the thread cannot be
     /// created.
     public func records() throws(SamplerError) -> AsyncStream<RecordBatch> {
@@ -121,7 +121,7 @@ public final class SamplingSession: Sendable {
         }
         precondition(first, "SamplingSession.records() may be called once per session")
         let (stream, continuation) = AsyncStream.makeStream(
-            of: RecordBatch.self, bufferingPolicy: .bufferingOldest(configuration.streamBufferLimit))
+            of: RecordBatch.self, bufferingPolicy: .bufferingOldest(configuration.streamBatchLimit))
         let control = self.control
         continuation.onTermination = { _ in control.requestStop() }
         let reader = ReaderThread(
