@@ -172,9 +172,11 @@ struct StrippedGoSpecialCodeTests {
         let module = ModuleID(path: stripped)
         let file = try ElfFile(path: stripped)
         for (name, traits) in [
-            ("runtime.mcall", StackSwitchTraits(detaches: true, hidesCaller: true)),
-            ("runtime.systemstack", StackSwitchTraits(detaches: false, hidesCaller: true)),
-            ("runtime.morestack", StackSwitchTraits(detaches: true, hidesCaller: false)),
+            ("runtime.mcall", StackSwitchTraits(detaches: true, hidesCaller: true, runsCalleeOnG0: true)),
+            ("runtime.systemstack", StackSwitchTraits(detaches: false, hidesCaller: true, runsCalleeOnG0: true)),
+            ("runtime.morestack", StackSwitchTraits(detaches: true, hidesCaller: false, runsCalleeOnG0: true)),
+            // Moves SP to g0's stack for the vdso; R14 stays the goroutine's.
+            ("runtime.nanotime1", StackSwitchTraits()),
         ] {
             let symbol = try #require(reference.symbol(named: name + ".abi0") ?? reference.symbol(named: name))
             let offset = try #require(file.fileOffset(forVirtualAddress: VirtualAddress(symbol.address + 1)))

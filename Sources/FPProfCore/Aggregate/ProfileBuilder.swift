@@ -64,7 +64,9 @@ public struct ProfileBuilder {
     /// stack holds SP or the frames (C code, where R14 is anything; a signal handler). `underRunningGoroutine`
     /// says whether the walk passes a switch that keeps its goroutine running (`systemstack`, not `mcall`), so the
     /// sample worked for a goroutine even on g0 and g0's own id would be wrong for it: a closure, asked only for a
-    /// g0 sample no goroutine claims, so that other samples do not classify every frame.
+    /// g0 sample no goroutine claims, so that other samples do not classify every frame. A switch at frame 0 counts
+    /// only if it makes g0 the running `g` (`StackSwitchTraits.runsCalleeOnG0`): with R14 on g0, a sample inside
+    /// `systemstack` has switched for its goroutine, while one inside `nanotime1` was called on g0 (by sysmon).
     public var goroutineResolver:
         (
             (
@@ -429,10 +431,12 @@ public struct ProfileBuilder {
             let walked = frames
             goroutine =
                 resolve(pid, module, g, sp, scratch[...]) {
-                    map.hasStackSwitches
-                        && walked.dropFirst().contains {
-                            map.classify($0) == .stackSwitch && !answers.switchTraits($0, map).detaches
-                        }
+                    guard map.hasStackSwitches else { return false }
+                    for (i, frame) in walked.enumerated() where map.classify(frame) == .stackSwitch {
+                        let traits = answers.switchTraits(frame, map)
+                        if !traits.detaches && (i > 0 || traits.runsCalleeOnG0) { return true }
+                    }
+                    return false
                 } ?? -1
         }
         statusCounts[Int(status.rawValue)] += 1

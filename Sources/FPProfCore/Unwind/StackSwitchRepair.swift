@@ -9,10 +9,14 @@ public struct StackSwitchTraits: Hashable, Sendable {
     /// caller's own frame is never on the chain: its return address lies only at the goroutine's saved SP. The
     /// walk goes from the switch straight to the caller's caller.
     public var hidesCaller: Bool
+    /// The switch makes g0 the running `g` (R14) for its callee (`systemstack`, `mcall`, `morestack`). The vdso
+    /// callers and `asmcgocall` only move SP, so R14 on g0 inside one of them means it was called on g0.
+    public var runsCalleeOnG0: Bool
 
-    public init(detaches: Bool = false, hidesCaller: Bool = false) {
+    public init(detaches: Bool = false, hidesCaller: Bool = false, runsCalleeOnG0: Bool = false) {
         self.detaches = detaches
         self.hidesCaller = hidesCaller
+        self.runsCalleeOnG0 = runsCalleeOnG0
     }
 }
 

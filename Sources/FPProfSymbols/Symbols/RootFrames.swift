@@ -90,7 +90,17 @@ enum StackSwitchFrames {
         "runtime.asmcgocall", "runtime.asmcgocall.abi0",
     ]
 
+    /// Set g (R14 and the TLS slot) to g0 before calling their callee; the others leave R14 alone.
+    static let runningCalleeOnG0: Set<String> = [
+        "runtime.systemstack", "runtime.systemstack.abi0",
+        "runtime.mcall", "runtime.mcall.abi0",
+        "runtime.morestack", "runtime.morestack.abi0",
+        "runtime.morestack_noctxt", "runtime.morestack_noctxt.abi0",
+    ]
+
     static func traits(_ name: String) -> StackSwitchTraits {
-        StackSwitchTraits(detaches: detaching.contains(name), hidesCaller: hidingCaller.contains(name))
+        StackSwitchTraits(
+            detaches: detaching.contains(name), hidesCaller: hidingCaller.contains(name),
+            runsCalleeOnG0: runningCalleeOnG0.contains(name))
     }
 }
