@@ -162,11 +162,7 @@ import Testing
         _ = daemon.stop(SIGTERM)
         #expect(daemon.process.terminationStatus == 0, "\(daemon.text)")
 
-        var ids: [String: String] = [:]
-        for line in result.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, Int(parts[1]) != nil { ids["main." + parts[0]] = "goroutine \(parts[1])" }
-        }
+        let ids = GoroutineTests.printedIDs(result.stdout).mapValues { "goroutine \($0)" }
         #expect(ids.count == 3, "the fixture printed: \(result.stdout)")
         let stateFolder = folder + "/state/spinners"
         var lines: [Folded.Line] = []

@@ -51,7 +51,7 @@ struct GoroutineTests {
     }
 
     /// The goroutine id each spin function printed ("spinA 18"), by its Go name (`main.spinA`).
-    private static func printedIDs(_ stdout: String) -> [String: Int] {
+    static func printedIDs(_ stdout: String) -> [String: Int] {
         var ids: [String: Int] = [:]
         for line in stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")

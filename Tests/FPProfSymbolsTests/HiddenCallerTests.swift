@@ -107,9 +107,16 @@ import Testing
     }
 
     @Test func switchTraits() {
-        #expect(StackSwitchFrames.traits("runtime.mcall") == StackSwitchTraits(detaches: true, hidesCaller: true))
-        #expect(StackSwitchFrames.traits("runtime.systemstack.abi0") == StackSwitchTraits(hidesCaller: true))
-        #expect(StackSwitchFrames.traits("runtime.morestack.abi0") == StackSwitchTraits(detaches: true))
+        #expect(
+            StackSwitchFrames.traits("runtime.mcall")
+                == StackSwitchTraits(detaches: true, hidesCaller: true, runsCalleeOnG0: true))
+        #expect(
+            StackSwitchFrames.traits("runtime.systemstack.abi0")
+                == StackSwitchTraits(hidesCaller: true, runsCalleeOnG0: true))
+        #expect(
+            StackSwitchFrames.traits("runtime.morestack.abi0")
+                == StackSwitchTraits(detaches: true, runsCalleeOnG0: true))
         #expect(StackSwitchFrames.traits("runtime.nanotime1.abi0") == StackSwitchTraits())
+        #expect(StackSwitchFrames.traits("runtime.asmcgocall") == StackSwitchTraits(hidesCaller: true))
     }
 }
