@@ -13,7 +13,7 @@ import FPProfSymbols
 /// (the engine wakes its reader for every sample when goroutine ids are asked for; the time ordering holds a sample
 /// until the next batch), so nothing that may have changed since is trusted on its own: the thread's `m.curg`
 /// names the goroutine only if its stack holds that frame pointer, and otherwise a goroutine seen before whose
-/// stack (read again now) holds it.
+/// stack (read again now) holds it, or a `g` that the frame calling the switch keeps (`owner(of:)`).
 /// Goroutine stacks never overlap, so either answer is the goroutine the frames belong to. A signal handler's stack
 /// ends at its trampoline, with no frame past it, and gets no id.
 ///
@@ -95,6 +95,7 @@ final class GoroutineReader {
             {
                 return fresh.id
             }
+            if let found = owner(of: crossing, pid, layout) { return found }
         }
         // No goroutine's stack holds the frames past the switch, and the thread runs no goroutine: the sample is its
         // g0's own work (sysmon, the scheduler looking for work or parking a goroutine), under the id the runtime
@@ -104,6 +105,35 @@ final class GoroutineReader {
         if let thread, thread[0] == 0, thread[1] == g, !underRunningGoroutine() { return 0 }
         return nil
     }
+
+    /// The goroutine whose stack holds `crossing`, found among the words of the frame that called the switch
+    /// (the frame record at `crossing` and the locals below it): a goroutine that runs on g0 for long keeps its own
+    /// `g` there (`gp := getg()`, which a `systemstack` closure captures: the GC's mark workers, `newproc`). A word
+    /// counts only if it is a `g` (`g.sched.g` names it) whose stack holds `crossing`, and goroutine stacks never
+    /// overlap, so the answer is exact however the word came to be there. This finds the goroutines that run on
+    /// g0 only, such as the mark workers, when they have parked before the read; each one found is remembered, so
+    /// it is done once per goroutine. At most `ownerCandidates` words are tried, a read of the target each.
+    private func owner(of crossing: UInt64, _ pid: ProcessID, _ layout: GoRuntimeLayout) -> Int64? {
+        let below = UInt64(Self.ownerFrameBytes)
+        guard crossing > below,
+            let words = ProcessMemory.words(pid: pid, at: crossing - below, count: Int(below / 8) + 2)
+        else { return nil }
+        var tried: Set<UInt64> = []
+        // Nearest the record first: the caller's own locals.
+        for word in words.reversed() where word & 7 == 0 && word > 1 << 20 {
+            // Pointers into this stack (saved BPs, addresses of locals) are not a `g`.
+            if word > crossing &- Self.nearStack && word < crossing &+ Self.nearStack { continue }
+            guard tried.insert(word).inserted else { continue }
+            if tried.count > Self.ownerCandidates { break }
+            guard pointsAtItself(pid, g: word, layout), let candidate = read(pid, g: word, layout) else { continue }
+            if candidate.holds(crossing), candidate.id > 0 { return candidate.id }
+        }
+        return nil
+    }
+
+    private static let ownerFrameBytes = 512
+    private static let ownerCandidates = 16
+    private static let nearStack: UInt64 = 64 << 10
 
     /// The `runtime.g` layout of a module: nil for one that is no Go binary. Asked once per module.
     private func runtimeLayout(of module: ModuleID) -> GoRuntimeLayout? {
