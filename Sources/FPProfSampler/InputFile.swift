@@ -1,5 +1,3 @@
-import Glibc
-
 /// A file read front to back in pieces, each piece read(2) straight into the array returned: `fpprof report`
 /// reads captures of hundreds of MB this way. Foundation's `FileHandle.read(upToCount:)` allocated a `Data` per
 /// piece that was then copied into the array the pipeline takes, a second copy and a second set of fresh pages
@@ -24,25 +22,6 @@ public final class InputFile {
 
     /// The next `count` bytes, or fewer at the end of the file: one allocation, no copy.
     public func read(upTo count: Int) throws(SamplerError) -> [UInt8] {
-        guard count > 0 else { return [] }
-        var failure: Errno? = nil
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            // Invariant: every read(2) writes within `buffer[initialized..<count]`, and `initialized` counts only the
-            // bytes read.
-            initialized = 0
-            while initialized < count {
-                let n = Glibc.read(fd, buffer.baseAddress! + initialized, count - initialized)
-                if n > 0 {
-                    initialized += n
-                } else if n == 0 {
-                    break
-                } else if errno != EINTR {
-                    failure = Errno.current
-                    break
-                }
-            }
-        }
-        if let failure { throw .call("read", failure) }
-        return bytes
+        do { return try Sys.readFully(fd, count: count) } catch let e { throw .call("read", e) }
     }
 }

@@ -58,7 +58,7 @@ public struct SamplerConfiguration: Hashable, Sendable {
     /// filled 256 of them in a quarter second at 4 kHz, while the consumer loaded a Go binary's symbols).
     var streamBatchLimit: Int {
         guard wakeupEverySample else { return streamBufferLimit }
-        let perQuarterRing = ringPages * 4096 / 4 / (stackSize + Self.sampleOverhead)
+        let perQuarterRing = ringPages * Sys.pageSize / 4 / (stackSize + Self.sampleOverhead)
         return streamBufferLimit * max(1, perQuarterRing)
     }
 

@@ -109,6 +109,31 @@ enum Sys {
         }
     }
 
+    /// read(2) until `count` bytes or EOF, straight into the array returned (no zero fill, no second copy); fewer
+    /// than `count` only at EOF. For inputs of hundreds of MB read in large pieces.
+    static func readFully(_ fd: Int32, count: Int) throws(Errno) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var failure: Errno? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // Invariant: every read(2) writes within `buffer[initialized..<count]`, and `initialized` counts only the
+            // bytes read.
+            initialized = 0
+            while initialized < count {
+                let n = Glibc.read(fd, buffer.baseAddress! + initialized, count - initialized)
+                if n > 0 {
+                    initialized += n
+                } else if n == 0 {
+                    break
+                } else if errno != EINTR {
+                    failure = Errno.current
+                    break
+                }
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// pread(2) of up to `count` bytes at `offset`.
     static func pread(_ fd: Int32, count: Int, offset: Int) throws(Errno) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
