@@ -112,7 +112,7 @@ final class GoroutineReader {
     /// counts only if it is a `g` (`g.sched.g` names it) whose stack holds `crossing`, and goroutine stacks never
     /// overlap, so the answer is exact however the word came to be there. This finds the goroutines that run on
     /// g0 only, such as the mark workers, when they have parked before the read; each one found is remembered, so
-    /// it is done once per goroutine. At most `ownerCandidates` words are tried, a read of the target each.
+    /// it is done once per goroutine. At most `ownerCandidates` words are tried, one read of the target each.
     private func owner(of crossing: UInt64, _ pid: ProcessID, _ layout: GoRuntimeLayout) -> Int64? {
         let below = UInt64(Self.ownerFrameBytes)
         guard crossing > below,
@@ -125,7 +125,13 @@ final class GoroutineReader {
             if word > crossing &- Self.nearStack && word < crossing &+ Self.nearStack { continue }
             guard tried.insert(word).inserted else { continue }
             if tried.count > Self.ownerCandidates { break }
-            guard pointsAtItself(pid, g: word, layout), let candidate = read(pid, g: word, layout) else { continue }
+            // One read for the check and the fields; only a `g` is remembered.
+            guard
+                let fields = Self.read(
+                    pid, word, [layout.stackLo, layout.stackHi, layout.goid, layout.m, layout.schedG]),
+                fields[4] == word
+            else { continue }
+            let candidate = remember(pid, g: word, fields)
             if candidate.holds(crossing), candidate.id > 0 { return candidate.id }
         }
         return nil
@@ -156,19 +162,24 @@ final class GoroutineReader {
     {
         guard g != 0, g & 7 == 0 else { return nil }
         if let fields = Self.read(pid, g, [layout.stackLo, layout.stackHi, layout.goid, layout.m]) {
-            let goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]), m: fields[3])
-            if seenCount >= Self.totalLimit || (seen[pid] == nil && seen.count >= Self.processLimit) {
-                seen.removeAll()
-                seenCount = 0
-            }
-            if let count = seen[pid]?.count, count >= Self.goroutineLimit {
-                seen[pid] = nil
-                seenCount -= count
-            }
-            if seen[pid, default: [:]].updateValue(goroutine, forKey: g) == nil { seenCount += 1 }
-            return goroutine
+            return remember(pid, g: g, fields)
         }
         return fallBackToSeen ? seen[pid]?[g] : nil
+    }
+
+    /// The goroutine of a `g`'s fields as read (`stack.lo`, `stack.hi`, `goid`, `m` first), kept within the limits.
+    private func remember(_ pid: ProcessID, g: UInt64, _ fields: [UInt64]) -> Goroutine {
+        let goroutine = Goroutine(lo: fields[0], hi: fields[1], id: Int64(bitPattern: fields[2]), m: fields[3])
+        if seenCount >= Self.totalLimit || (seen[pid] == nil && seen.count >= Self.processLimit) {
+            seen.removeAll()
+            seenCount = 0
+        }
+        if let count = seen[pid]?.count, count >= Self.goroutineLimit {
+            seen[pid] = nil
+            seenCount -= count
+        }
+        if seen[pid, default: [:]].updateValue(goroutine, forKey: g) == nil { seenCount += 1 }
+        return goroutine
     }
 
     /// The words at `offsets` (multiples of 8) from `base`, in one read of the span that covers them.
