@@ -59,11 +59,12 @@ def throughput(path):
                             kv.split("=", 1) for kv in next(l for l in r if l.startswith("RESULT ")).split()[1:]
                         )
                     n = int(fields["samples"])
-                    return n, n / max(float(v) for v in fields["rates"].split(",")), n / max(
+                    # The best pass's wall and CPU seconds.
+                    return n / max(float(v) for v in fields["rates"].split(",")), n / max(
                         float(v) for v in fields["cpu_rates"].split(",")
                     )
                 lpath, spath = values.split("|")
-                (nl, tl, cl), (ns, ts, cs) = best(lpath), best(spath)
+                (tl, cl), (ts, cs) = best(lpath), best(spath)
                 rates = [samples / (tl - ts)] if tl - ts > 0.1 * tl else []
                 cpu_rate = samples / (cl - cs) if cl - cs > 0.1 * cl else None
             else:  # marginal: (samples of the long capture - short one) / (best time long - best time short)
