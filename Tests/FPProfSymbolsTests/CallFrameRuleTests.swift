@@ -91,4 +91,29 @@ struct CallFrameRuleTests {
             entry += 16
         }
     }
+
+    /// `rule(at:)` searches one page of rows through `PageDirectory`: over the rules of Debian's libc and liblzma
+    /// (thousands of rows, many to a page), every row's first and last byte, and the bytes just outside it, get the
+    /// answer a scan of all the rows gives.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/x86_64-linux-gnu/liblzma.so.5"), "needs liblzma"))
+    func pagedLookupMatchesAScanOfEveryRow() throws {
+        for path in ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/liblzma.so.5"] {
+            let rules = try #require(ElfSymbolizer().callFrameRules(for: ModuleID(path: path)))
+            #expect(rules.count > 500 && rules.directory.byteCount > 0, "\(path): \(rules.count) rows")
+            var probes: Set<UInt64> = []
+            for i in 0..<rules.count {
+                probes.formUnion([rules.starts[i], rules.ends[i] - 1, rules.ends[i], rules.starts[i] &- 1])
+            }
+            // A scan of the rows beside the ascending probes: rows are sorted and disjoint, so the first one ending
+            // above an offset is the only one that may hold it.
+            var row = 0
+            var wrong = 0
+            for offset in probes.sorted() {
+                while row < rules.count, rules.ends[row] <= offset { row += 1 }
+                let scanned = row < rules.count && rules.starts[row] <= offset ? rules.rules[row] : nil
+                if rules.rule(at: offset) != scanned { wrong += 1 }
+            }
+            #expect(wrong == 0, "\(path): \(wrong) of \(probes.count) offsets")
+        }
+    }
 }

@@ -38,6 +38,8 @@ public final class CallFrameRules: Sendable {
     /// Whether every range keeps a frame record (a module built with frame pointers throughout): the walk may then
     /// skip the search.
     public let allFramed: Bool
+    /// `ends` by page: a lookup bisects one page's rows, not the module's.
+    public let directory: PageDirectory
 
     /// No rules at all.
     public convenience init() { self.init(rows: []) }
@@ -64,21 +66,18 @@ public final class CallFrameRules: Sendable {
         self.ends = ends
         self.rules = rules
         self.allFramed = allFramed
+        self.directory = PageDirectory(keys: ends)
     }
 
     public var count: Int { starts.count }
 
     /// Approximate bytes held: for the cache's bound.
-    public var byteCount: Int { starts.count * (8 + 8 + 12) }
+    public var byteCount: Int { starts.count * (8 + 8 + 12) + directory.byteCount }
 
     /// The rule covering file offset `offset`, if any.
     @inlinable public func rule(at offset: UInt64) -> CallFrameRule? {
-        var lo = 0
-        var hi = starts.count
-        while lo < hi {
-            let mid = (lo &+ hi) >> 1
-            if ends[mid] <= offset { lo = mid &+ 1 } else { hi = mid }
-        }
+        // The first range ending above the offset: the only one that may cover it.
+        let lo = directory.upperBound(offset, in: ends)
         guard lo < starts.count, starts[lo] <= offset else { return nil }
         return rules[lo]
     }
