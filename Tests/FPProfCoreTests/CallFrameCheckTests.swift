@@ -25,6 +25,23 @@ import Testing
         return plain
     }
 
+    /// Recursion: callers that repeat one of the two before them are not looked up again, and must not hide the frame
+    /// that follows them. A frameless caller (0x2020) after 300 repeats of one or two framed ones is still found,
+    /// and a repeat of the sampled frame's address as a caller is judged as a caller.
+    @Test func repeatedCallersHideNothing() {
+        let one = [UInt64](repeating: 0x1020, count: 300)
+        let two = [UInt64]((0..<150).map { _ in [UInt64(0x1020), 0x1040] }.joined())
+        for callers: [UInt64] in [one, two] {
+            #expect(!needs([0x1010] + callers + [0x1080], .complete))
+            #expect(needs([0x1010] + callers + [0x2020, 0x1080], .complete))
+            #expect(needs([0x1010] + callers + [0x2020], .truncated))
+            #expect(needs([0x1010] + callers + [0x1040, 0x1020, 0x2020, 0x1020], .truncated))
+        }
+        // 0x2011 may be walked as the sampled frame, not as a caller (at 0x2010).
+        #expect(!needs([0x2010, 0x1020, 0x1080], .complete))
+        #expect(needs([0x2010, 0x2011, 0x1080], .complete))
+    }
+
     /// A table that never judged an address lets nothing stand but loops and cycles.
     @Test func anEmptyTableJudgesNothing() {
         let empty = CallFrameVerdicts()

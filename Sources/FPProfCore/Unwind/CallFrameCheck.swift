@@ -28,7 +28,9 @@ public enum CallFrameCheck {
         _ frames: [UInt64], status: UnwindStatus, judgedBy verdicts: CallFrameVerdicts, pid: ProcessID
     ) -> Bool {
         if let needs = decided(frames, status) { return !needs }
+        var recent = RecentCallers()
         for i in 0..<checkedCount(frames, status) {
+            if recent.repeats(frames, i) { continue }
             guard let kind = verdicts.knownKind(at: address(frames, i), pid: pid), walkable(kind, at: i) else {
                 return false
             }
@@ -42,12 +44,35 @@ public enum CallFrameCheck {
     ) -> Bool {
         if let needs = decided(frames, status) { return needs }
         var hint = -1
+        var recent = RecentCallers()
         for i in 0..<checkedCount(frames, status) {
+            if recent.repeats(frames, i) { continue }
             let address = address(frames, i)
             let kind = verdicts.kind(at: address, pid: pid) { rules.rule(at: address, hint: &hint) }
             if !walkable(kind, at: i) { return true }
         }
         return false
+    }
+
+    /// The last two callers looked at. A caller's verdict depends on its address alone, so one equal to either
+    /// was just found walkable (a walk that meets a frame that is not returns at once): recursion repeats one return
+    /// address, or a cycle of two, hundreds of times, and a deep recursive walk that was not a repeat of the
+    /// thread's previous one looked each of them up (a twentieth of `--unwind hybrid`'s time on the recursion
+    /// fixture).
+    private struct RecentCallers {
+        var last: UInt64? = nil
+        var beforeLast: UInt64? = nil
+
+        /// Whether frame `i` (a caller) repeats one of the two callers before it; then remembers it.
+        @inline(__always)
+        mutating func repeats(_ frames: [UInt64], _ i: Int) -> Bool {
+            guard i > 0 else { return false }
+            let frame = frames[i]
+            if frame == last || frame == beforeLast { return true }
+            beforeLast = last
+            last = frame
+            return false
+        }
     }
 
     /// The answer (whether CFI is needed) where the walk's status alone gives it; nil: its frames must be looked at.
