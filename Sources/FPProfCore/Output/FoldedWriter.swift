@@ -19,6 +19,10 @@ public struct FoldedWriter {
     public func lines<S: Symbolizer>(_ profile: RawProfile, namer: inout FrameNamer<S>) -> [(String, Int)] {
         var counts: [String: Int] = [:]
         var parts: [String] = []
+        // Each packed address's part of a line (its inlined frames and their suffixes, cleaned), made once: stacks
+        // share most of their frames, and making every frame's text again for every stack was most of the writer's
+        // time.
+        var fragments: [UInt64: String] = [:]
         for (key, weight) in profile.stacks {
             parts.removeAll(keepingCapacity: true)
             var head = Self.clean(profile.names[Int(key.processName)])
@@ -30,9 +34,15 @@ public struct FoldedWriter {
             if key.goroutine >= 0 { parts.append("goroutine \(key.goroutine)") }
             if let marker = key.status.marker { parts.append(marker) }
             for packed in key.frames.reversed() {
-                for f in namer.frames(for: packed) {
-                    parts.append(Self.frame(f.function, kernel: f.isKernel, inlined: f.isInlined))
+                if let known = fragments[packed] {
+                    parts.append(known)
+                    continue
                 }
+                let fragment = namer.frames(for: packed).map {
+                    Self.frame($0.function, kernel: $0.isKernel, inlined: $0.isInlined)
+                }.joined(separator: ";")
+                fragments[packed] = fragment
+                parts.append(fragment)
             }
             counts[parts.joined(separator: ";"), default: 0] += weight.samples
         }
