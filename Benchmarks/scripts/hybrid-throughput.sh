@@ -14,19 +14,22 @@
 #    samples, such as setting up the builder and folding the distinct stacks); per-sample rows are compared with
 #    fpprof's per-sample row.
 # 2. Frame-pointer captures (the shares and recursion fixtures, with the fixture flags, and mix: both side by side,
-#    two processes, as in decode-throughput.sh): the same capture through
-#    `--unwind hybrid` and `--unwind fp`, ROUNDS alternated rounds of RUNS passes each; the median of every pass.
+#    two processes, as in decode-throughput.sh): the same capture through `--unwind hybrid` and `--unwind fp`,
+#    alternated pass by pass in one fpprof-bench process (`--unwind hybrid,fp`: one load of the capture, both modes
+#    under the same drift of the machine), RUNS passes of each per round, ROUNDS rounds; the median of every pass.
 #
-# Environment (defaults in brackets): DURATION [5] seconds each workload is recorded (xz and sqlite3 are sized to
-# run about that long), SHORT [1], FREQ [999] Hz, FP_FREQ [4999] Hz and FP_DURATION [10] s for the frame-pointer
-# captures, RUNS [7], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0], SKIP_BUILD [0] as in decode-throughput.sh.
+# Environment (defaults in brackets): DURATION [20] seconds each workload is recorded (xz and sqlite3 are sized to
+# run about that long; perf's start-up is about 0.2 s, and a 5 s capture's samples were a tenth of its command, too
+# little for a per-sample figure), SHORT [1], FREQ [999] Hz, FP_FREQ [4999] Hz and FP_DURATION [10] s for the
+# frame-pointer captures, RUNS [7], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0], SKIP_BUILD [0] as in
+# decode-throughput.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-DURATION=${DURATION:-5}
+DURATION=${DURATION:-20}
 SHORT=${SHORT:-1}
 FREQ=${FREQ:-999}
-# The frame-pointer captures are made denser and longer: at FREQ for DURATION a pass takes 5 ms, too short to time here.
+# The frame-pointer captures are made denser and longer: at FREQ, a pass over 5 s of them takes 5 ms, too short to time.
 FP_FREQ=${FP_FREQ:-4999}
 FP_DURATION=${FP_DURATION:-10}
 RUNS=${RUNS:-7}
@@ -40,7 +43,8 @@ build_fpprof
 build_bench
 for f in shares recursion; do build_c "$WORK/$f" "$ROOT/Tests/Fixtures/c/$f.c"; done
 apply_nice
-head -c 9000000 /dev/urandom | base64 >"$WORK/input.txt"
+# xz -9 compresses about 1.6 MB of this text a second: enough of it for DURATION, and never less than before.
+head -c $((DURATION > 7 ? DURATION * 1300000 : 9000000)) /dev/urandom | base64 >"$WORK/input.txt"
 
 # workload_cmd NAME SECONDS: the command line of a workload, in the array CMD. xz's input and sqlite3's row count
 # scale with SECONDS (about 1.6 MB of text and 2.5 million rows a second here).
@@ -78,6 +82,18 @@ bench() {
         >>"$WORK/$1.$2.rates"
     grep '^RESULT ' "$WORK/$1.$2.txt" | sed -E 's/.* samples=([0-9]+).* frames_per_sample=([0-9.]+).*/\1 \2/' \
         >"$WORK/$1.$2.shape"
+}
+
+# bench_pair NAME: one fpprof-bench run alternating `--unwind hybrid` and `--unwind fp` pass by pass, RUNS passes of
+# each; each mode's rates appended to NAME's list for it, as `bench` does.
+bench_pair() {
+    taskset -c "$CPU" "$FPPROF_BENCH" pipeline "$WORK/$1.raw" --unwind hybrid,fp --repeat "$RUNS" >"$WORK/$1.pair.txt"
+    for mode in hybrid fp; do
+        grep "^RESULT mode=$mode " "$WORK/$1.pair.txt" \
+            | sed -E 's/.* rates=([0-9.,]+).* cpu_rates=([0-9.,]+).*/\1;\2/' >>"$WORK/$1.$mode.rates"
+        grep "^RESULT mode=$mode " "$WORK/$1.pair.txt" \
+            | sed -E 's/.* samples=([0-9]+).* frames_per_sample=([0-9.]+).*/\1 \2/' >"$WORK/$1.$mode.shape"
+    done
 }
 
 # joined NAME UNWIND: every pass's rates of NAME under UNWIND, as one `wall;cpu` field of stats.py.
@@ -145,9 +161,8 @@ done
 for w in mix shares recursion; do
     record "$w" fp "$FP_FREQ" "$FP_DURATION"
     for ((r = 0; r < ROUNDS; r++)); do
-        log "round $((r + 1))/$ROUNDS: fpprof-bench pipeline $w.raw --unwind hybrid, then --unwind fp"
-        bench "$w" hybrid
-        bench "$w" fp
+        log "round $((r + 1))/$ROUNDS: fpprof-bench pipeline $w.raw --unwind hybrid,fp"
+        bench_pair "$w"
     done
     for mode in hybrid fp; do
         read -r samples frames <"$WORK/$w.$mode.shape"
@@ -162,8 +177,8 @@ done
     echo
     echo "fpprof: $(fpprof_commit)"
     echo "Recorded at $FREQ Hz for about $DURATION s per workload (the frame-pointer captures at $FP_FREQ Hz for"
-    echo "$FP_DURATION s); $RUNS passes or runs per tool ($ROUNDS alternated rounds of each mode on the frame-pointer"
-    echo "captures). The ratio column is the workload's first row ÷ the row; on a per-sample row, fpprof's"
+    echo "$FP_DURATION s); $RUNS passes or runs per tool ($ROUNDS rounds of $RUNS passes of each mode, alternated pass by"
+    echo "pass in one process, on the frame-pointer captures). The ratio column is the workload's first row ÷ the row; on a per-sample row, fpprof's"
     echo "per-sample row ÷ the row."
     echo "machine at the start: $(sed -n 's/^machine: //p' "$WORK/machine.txt")"
     echo "machine at the end:   $(machine_line)"

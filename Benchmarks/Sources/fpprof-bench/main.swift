@@ -1,9 +1,11 @@
 // fpprof-bench: throughput of fpprof's offline pipeline over a recorded raw capture.
 //
-//   fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind fp|hybrid] [--folded PATH]
+//   fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind fp|hybrid|fp,hybrid] [--folded PATH]
 //
 // Loads CAPTURE (written by `fpprof record --raw CAPTURE ...`) into memory once, runs one untimed pass to warm the
-// symbolizer (ELF files read, symbol tables built, answer caches filled), then N timed passes. Each timed pass is
+// symbolizer (ELF files read, symbol tables built, answer caches filled), then N timed passes. Given two unwind
+// modes, it warms both and then alternates them pass by pass, N passes each: the pair is compared on the same
+// loaded capture, in one process, under the same drift of the machine. Each timed pass is
 // what `fpprof report` would do with the capture: parse the capture container, decode every kernel record, keep
 // the process table, unwind every sample's frame pointers over its stack copy, normalize and aggregate stacks
 // (ProfileBuilder), then name the frames and render folded text (FrameNamer + FoldedWriter). Every pass gets a
@@ -27,18 +29,19 @@ struct Usage: Error, CustomStringConvertible {
 }
 
 let usage = """
-    usage: fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind fp|hybrid] [--folded PATH]
+    usage: fpprof-bench pipeline CAPTURE [--repeat N] [--cpu K] [--per-thread] [--unwind MODES] [--folded PATH]
            fpprof-bench soak SECONDS CUT_SECONDS -- COMMAND...
 
       CAPTURE        a raw capture written by `fpprof record --raw CAPTURE -- CMD`
       --repeat N     timed passes after the warm-up pass (default 7)
       --cpu K        pin this process to CPU K first (sched_setaffinity)
       --per-thread   split stacks per thread, as `fpprof record --per-thread`
-      --unwind MODE  fp (frame records alone, the default here) or hybrid (frame records and CFI)
+      --unwind MODES fp (frame records alone, the default here), hybrid (frame records and CFI), or both
+                     (fp,hybrid): passes then alternate between them, N of each
       --folded PATH  write the folded output of the warm-up pass to PATH (to check it)
 
-    Prints one line per pass and then a summary; the last line is machine-readable:
-      RESULT samples=S passes=N median=M min=A max=B build_median=D frames_per_sample=F rates=R1,R2,...
+    Prints one line per pass and then a summary; the last line (one per mode) is machine-readable:
+      RESULT mode=U samples=S passes=N median=M min=A max=B build_median=D frames_per_sample=F rates=R1,R2,...
              build_rates=B1,B2,... cpu_rates=C1,C2,...
       (rates in samples per second of wall time, cpu_rates per second of this thread's CPU time;
       build_* leave out symbolize+fold)
@@ -49,7 +52,7 @@ struct PipelineArguments {
     var repeats = 7
     var cpu: Int?
     var perThread = false
-    var unwind = UnwindMode.fp
+    var unwind = [UnwindMode.fp]
     var foldedPath: String?
 
     init(_ args: ArraySlice<String>) throws {
@@ -73,10 +76,11 @@ struct PipelineArguments {
                 cpu = k
             case "--per-thread": perThread = true
             case "--unwind":
-                guard let mode = UnwindMode(rawValue: try value(a)) else {
-                    throw Usage(description: "--unwind takes fp or hybrid")
+                let modes = try value(a).split(separator: ",").map { UnwindMode(rawValue: String($0)) }
+                guard !modes.isEmpty, modes.count <= 2, !modes.contains(nil), Set(modes).count == modes.count else {
+                    throw Usage(description: "--unwind takes fp, hybrid or fp,hybrid")
                 }
-                unwind = mode
+                unwind = modes.compactMap { $0 }
             case "--folded": foldedPath = try value(a)
             case "-h", "--help": throw Usage(description: usage)
             default:
@@ -175,62 +179,85 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-func pipeline(_ a: PipelineArguments) throws {
-    if let cpu = a.cpu { try pin(cpu: cpu) }
-    guard let data = FileManager.default.contents(atPath: a.capture) else {
-        throw Usage(description: "cannot read \(a.capture)")
-    }
-    let bytes = [UInt8](data)
-    let symbolizer = ElfSymbolizer()
-
-    // Warm-up: reads the ELF files and fills the symbolizer's caches; also faults in the capture's pages.
-    let warm = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: a.unwind)
-    if let path = a.foldedPath {
-        try Data(warm.folded.utf8).write(to: URL(fileURLWithPath: path))
-    }
-    print(
-        "capture \(a.capture): \(bytes.count) bytes, \(warm.samples) samples, \(warm.stacks) distinct raw stacks, "
-            + "\(String(format: "%.1f", warm.framesPerSample)) frames per sample, \(warm.lines) folded lines")
-    print(
-        "warm-up pass (cold symbol caches): \(String(format: "%.4f", seconds(warm.total))) s = "
-            + "\(format(Double(warm.samples) / seconds(warm.total))) samples/s")
-    for w in symbolizer.warnings { print("symbolizer warning: \(w)") }
-    guard warm.samples > 0 else { throw Usage(description: "the capture holds no samples") }
-
+/// One mode's timed passes.
+struct Series {
     var rates: [Double] = []
     var buildRates: [Double] = []
     var foldTimes: [Double] = []
     var cpuRates: [Double] = []
-    var checksum = 0
-    for i in 1...a.repeats {
-        let p = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: a.unwind)
-        checksum &+= p.outputBytes
-        precondition(p.samples == warm.samples && p.folded == warm.folded, "passes must agree")
-        let rate = Double(p.samples) / seconds(p.total)
-        rates.append(rate)
-        buildRates.append(Double(p.samples) / seconds(p.build))
-        foldTimes.append(seconds(p.fold))
-        cpuRates.append(Double(p.samples) / p.cpu)
+    var outputBytes = 0
+}
+
+func pipeline(_ a: PipelineArguments) throws {
+    if let cpu = a.cpu { try pin(cpu: cpu) }
+    // One copy of the capture in memory: the file's `Data` is dropped once copied (a 1.5 GB capture otherwise
+    // held twice).
+    let bytes: [UInt8] = try {
+        guard let data = FileManager.default.contents(atPath: a.capture) else {
+            throw Usage(description: "cannot read \(a.capture)")
+        }
+        return [UInt8](data)
+    }()
+    let symbolizer = ElfSymbolizer()
+
+    // Warm-up, per mode: reads the ELF files and fills the symbolizer's caches; also faults in the capture's pages.
+    var warm: [Pass] = []
+    for mode in a.unwind {
+        let pass = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: mode)
+        if let path = a.foldedPath, warm.isEmpty {
+            try Data(pass.folded.utf8).write(to: URL(fileURLWithPath: path))
+        }
         print(
-            "pass \(i): \(String(format: "%.4f", seconds(p.total))) s = \(format(rate)) samples/s "
-                + "(decode+unwind+aggregate \(String(format: "%.4f", seconds(p.build))) s, "
-                + "symbolize+fold \(String(format: "%.4f", seconds(p.fold))) s)")
+            "capture \(a.capture), --unwind \(mode): \(bytes.count) bytes, \(pass.samples) samples, "
+                + "\(pass.stacks) distinct raw stacks, \(String(format: "%.1f", pass.framesPerSample)) frames per "
+                + "sample, \(pass.lines) folded lines")
+        print(
+            "warm-up pass (cold symbol caches): \(String(format: "%.4f", seconds(pass.total))) s = "
+                + "\(format(Double(pass.samples) / seconds(pass.total))) samples/s")
+        guard pass.samples > 0 else { throw Usage(description: "the capture holds no samples") }
+        warm.append(pass)
     }
-    let med = median(rates)
-    print(
-        "median \(format(med)) samples/s, range \(format(rates.min()!))–\(format(rates.max()!)) over \(a.repeats) "
-            + "passes of \(warm.samples) samples; decode+unwind+aggregate alone: median \(format(median(buildRates))) "
-            + "samples/s; symbolize+fold median \(String(format: "%.4f", median(foldTimes))) s "
-            + "(output \(checksum / a.repeats) bytes); by thread CPU time: median \(format(median(cpuRates))) samples/s"
-    )
-    print(
-        "RESULT samples=\(warm.samples) passes=\(a.repeats) median=\(Int(med.rounded())) "
-            + "min=\(Int(rates.min()!.rounded())) max=\(Int(rates.max()!.rounded())) "
-            + "build_median=\(Int(median(buildRates).rounded())) "
-            + "frames_per_sample=\(String(format: "%.1f", warm.framesPerSample)) "
-            + "rates=\(rates.map { String(Int($0.rounded())) }.joined(separator: ",")) "
-            + "build_rates=\(buildRates.map { String(Int($0.rounded())) }.joined(separator: ",")) "
-            + "cpu_rates=\(cpuRates.map { String(Int($0.rounded())) }.joined(separator: ","))")
+    for w in symbolizer.warnings { print("symbolizer warning: \(w)") }
+
+    var series = [Series](repeating: Series(), count: a.unwind.count)
+    for i in 1...a.repeats {
+        // Alternated pass by pass: both modes see the same drift of the machine.
+        for (m, mode) in a.unwind.enumerated() {
+            let p = try runPass(bytes: bytes, symbolizer: symbolizer, perThread: a.perThread, unwind: mode)
+            precondition(p.samples == warm[m].samples && p.folded == warm[m].folded, "passes must agree")
+            let rate = Double(p.samples) / seconds(p.total)
+            series[m].rates.append(rate)
+            series[m].buildRates.append(Double(p.samples) / seconds(p.build))
+            series[m].foldTimes.append(seconds(p.fold))
+            series[m].cpuRates.append(Double(p.samples) / p.cpu)
+            series[m].outputBytes = p.outputBytes
+            print(
+                "pass \(i) (\(mode)): \(String(format: "%.4f", seconds(p.total))) s = \(format(rate)) samples/s "
+                    + "(decode+unwind+aggregate \(String(format: "%.4f", seconds(p.build))) s, "
+                    + "symbolize+fold \(String(format: "%.4f", seconds(p.fold))) s)")
+        }
+    }
+    for (m, mode) in a.unwind.enumerated() {
+        let s = series[m]
+        let med = median(s.rates)
+        print(
+            "--unwind \(mode): median \(format(med)) samples/s, range \(format(s.rates.min()!))–"
+                + "\(format(s.rates.max()!)) over \(a.repeats) passes of \(warm[m].samples) samples; "
+                + "decode+unwind+aggregate alone: median \(format(median(s.buildRates))) samples/s; symbolize+fold "
+                + "median \(String(format: "%.4f", median(s.foldTimes))) s (output \(s.outputBytes) bytes); by "
+                + "thread CPU time: median \(format(median(s.cpuRates))) samples/s")
+    }
+    for (m, mode) in a.unwind.enumerated() {
+        let s = series[m]
+        print(
+            "RESULT mode=\(mode) samples=\(warm[m].samples) passes=\(a.repeats) median=\(Int(median(s.rates).rounded())) "
+                + "min=\(Int(s.rates.min()!.rounded())) max=\(Int(s.rates.max()!.rounded())) "
+                + "build_median=\(Int(median(s.buildRates).rounded())) "
+                + "frames_per_sample=\(String(format: "%.1f", warm[m].framesPerSample)) "
+                + "rates=\(s.rates.map { String(Int($0.rounded())) }.joined(separator: ",")) "
+                + "build_rates=\(s.buildRates.map { String(Int($0.rounded())) }.joined(separator: ",")) "
+                + "cpu_rates=\(s.cpuRates.map { String(Int($0.rounded())) }.joined(separator: ","))")
+    }
 }
 
 let args = CommandLine.arguments.dropFirst()
