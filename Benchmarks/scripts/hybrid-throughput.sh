@@ -21,7 +21,7 @@
 # Environment (defaults in brackets): DURATION [20] seconds each workload is recorded (xz and sqlite3 are sized to
 # run about that long; perf's start-up is about 0.2 s, and a 5 s capture's samples were a tenth of its command, too
 # little for a per-sample figure), SHORT [1], FREQ [999] Hz, FP_FREQ [4999] Hz and FP_DURATION [10] s for the
-# frame-pointer captures, RUNS [7], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0], SKIP_BUILD [0] as in
+# frame-pointer captures, RUNS [11], ROUNDS [3], CPU [0], WORK [mktemp], NICE [0], SKIP_BUILD [0] as in
 # decode-throughput.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -32,7 +32,7 @@ FREQ=${FREQ:-999}
 # The frame-pointer captures are made denser and longer: at FREQ, a pass over 5 s of them takes 5 ms, too short to time.
 FP_FREQ=${FP_FREQ:-4999}
 FP_DURATION=${FP_DURATION:-10}
-RUNS=${RUNS:-7}
+RUNS=${RUNS:-11}
 ROUNDS=${ROUNDS:-3}
 CPU=${CPU:-0}
 WORK=${WORK:-$(mktemp -d /tmp/fpprof-hybrid.XXXXXX)}
