@@ -1,8 +1,8 @@
 /// A directory of an ascending array of addresses by 4 KiB page: for each page the keys span, the index of the first
-/// key on or after that page. A search for an address then only bisects the keys of its own page, one or two
-/// compares where a plain binary search over a large module's rules takes fifteen, each a likely cache miss (the
-/// hybrid walk looks up a CFI rule for every frame, and on code without frame pointers that search was most of
-/// the rule lookup's time).
+/// key on or after that page. A search for an address then only bisects the keys of its own page: a handful of
+/// compares on neighbouring cache lines, where a plain binary search over a large module's rules takes fifteen,
+/// each a likely cache miss (the hybrid walk looks up a CFI rule for every frame, and on code without frame
+/// pointers that search was most of the rule lookup's time).
 ///
 /// Its size is bounded: one 4-byte entry per page of the span, and none at all (`upperBound` then bisects the
 /// whole array) for a span of more than `maxPages` pages, where the directory would outweigh the keys.
@@ -17,7 +17,7 @@ public struct PageDirectory: Sendable {
     /// 1 MiB of entries: a span of 1 GiB of addresses.
     public static let maxPages = 1 << 18
 
-    /// `keys` must be ascending.
+    /// `keys` must be ascending. Eight keys or fewer get no directory: bisecting them is as quick.
     public init(keys: [UInt64]) {
         guard let low = keys.first, let high = keys.last, keys.count > 8, keys.count < Int(UInt32.max) else {
             basePage = 0
