@@ -60,6 +60,25 @@ struct FakeRules: CallFrameRuleMap {
         #expect(outcome == .init(status: .complete, cfiFrames: 1, reach: 48))
     }
 
+    /// Sampled in an epilogue, between `pop %rbp` and `ret` (gcc's cc1, `c_lex_with_flags`): the CFI still says
+    /// BP is saved at CFA - 48 while CFA = SP + 32, a slot below SP that the copy does not hold and that was popped.
+    /// BP holds the caller's value by then, and the walk goes on with it through the framed caller to the root.
+    @Test func epilogueAfterBPWasPopped() {
+        var s = StackBuilder(words: 16)
+        // CFA = SP + 32 (word 4): return address at word 3.
+        s.words[3] = 0x40_1100
+        s.record(at: 4, next: 0, ret: 0x40_0010)
+        let popping = FakeRules(ranges: [(0x40_5000..<0x40_6000, .stack(cfa: 32, savedBP: -48))] + rules.ranges)
+        let (frames, outcome) = walk(ip: 0x40_5010, bp: s.address(ofWord: 4), s, rules: popping)
+        #expect(frames == [0x40_5010, 0x40_1100, 0x40_0010])
+        #expect(outcome.status == .complete && outcome.cfiFrames == 1)
+        // A slot at or above SP is still read: BP saved at CFA - 32 is word 0.
+        s.words[0] = s.address(ofWord: 4)
+        let saving = FakeRules(ranges: [(0x40_5000..<0x40_6000, .stack(cfa: 32, savedBP: -32))] + rules.ranges)
+        let (again, _) = walk(ip: 0x40_5010, bp: 0xdead_bee0, s, rules: saving)
+        #expect(again == [0x40_5010, 0x40_1100, 0x40_0010])
+    }
+
     /// Code that keeps records walks exactly as the frame-pointer walk: no CFI used, same frames.
     @Test func framedStacksAreFramePointerWalks() {
         var s = StackBuilder(words: 16)
