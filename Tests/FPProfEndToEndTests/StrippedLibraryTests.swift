@@ -81,16 +81,10 @@ struct StrippedLibraryTests {
         #expect(after["lib_run"] == before["lib_run"])
     }
 
-    /// The file offsets of `names` in `library`, from `nm` and `readelf -lW` (the executable LOAD segment).
+    /// The file offsets of `names` in `library`: their addresses (`SymbolizeCommandTests.functionEntries`, from
+    /// `nm`) moved by the executable LOAD segment of `readelf -lW`.
     static func functionOffsets(_ library: String, _ names: [String]) throws -> [String: UInt64] {
-        let nm = try FixtureCommand.run("/usr/bin/nm", [library])
-        var addresses: [String: UInt64] = [:]
-        for line in nm.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 3, names.contains(String(parts[2])), let value = UInt64(parts[0], radix: 16) {
-                addresses[String(parts[2])] = value
-            }
-        }
+        let addresses = try SymbolizeCommandTests.functionEntries(library).filter { names.contains($0.key) }
         let headers = try FixtureCommand.run("/usr/bin/readelf", ["-lW", library])
         // "LOAD 0x001000 0x0000000000001000 0x0000000000001000 0x000135 0x000135 R E 0x1000"
         guard
@@ -101,7 +95,7 @@ struct StrippedLibraryTests {
             let offset = UInt64(fields[1].dropFirst(2), radix: 16),
             let vaddr = UInt64(fields[2].dropFirst(2), radix: 16)
         else { throw FixtureError(command: ["readelf", library], status: nil, message: headers.stdout) }
-        #expect(addresses.count == names.count, "\(nm.stdout)")
+        #expect(addresses.count == names.count, "\(addresses)")
         return addresses.mapValues { $0 - vaddr + offset }
     }
 }
