@@ -75,25 +75,26 @@ record() {
     sed 's/^/   /' "$WORK/$1.fpprof.log" >&2
 }
 
-# bench NAME UNWIND LABEL: one fpprof-bench run of RUNS passes, its rates appended to NAME's list for UNWIND.
+# collect OUTPUT NAME UNWIND: from an fpprof-bench OUTPUT, UNWIND's rates appended to NAME's list for UNWIND and its
+# shape (samples, frames per sample) noted.
+collect() {
+    local result
+    result=$(grep "^RESULT mode=$3 " "$1")
+    sed -E 's/.* rates=([0-9.,]+).* cpu_rates=([0-9.,]+).*/\1;\2/' <<<"$result" >>"$WORK/$2.$3.rates"
+    sed -E 's/.* samples=([0-9]+).* frames_per_sample=([0-9.]+).*/\1 \2/' <<<"$result" >"$WORK/$2.$3.shape"
+}
+
+# bench NAME UNWIND: one fpprof-bench run of RUNS passes, its rates appended to NAME's list for UNWIND.
 bench() {
     taskset -c "$CPU" "$FPPROF_BENCH" pipeline "$WORK/$1.raw" --unwind "$2" --repeat "$RUNS" >"$WORK/$1.$2.txt"
-    grep '^RESULT ' "$WORK/$1.$2.txt" | sed -E 's/.* rates=([0-9.,]+).* cpu_rates=([0-9.,]+).*/\1;\2/' \
-        >>"$WORK/$1.$2.rates"
-    grep '^RESULT ' "$WORK/$1.$2.txt" | sed -E 's/.* samples=([0-9]+).* frames_per_sample=([0-9.]+).*/\1 \2/' \
-        >"$WORK/$1.$2.shape"
+    collect "$WORK/$1.$2.txt" "$1" "$2"
 }
 
 # bench_pair NAME: one fpprof-bench run alternating `--unwind hybrid` and `--unwind fp` pass by pass, RUNS passes of
 # each; each mode's rates appended to NAME's list for it, as `bench` does.
 bench_pair() {
     taskset -c "$CPU" "$FPPROF_BENCH" pipeline "$WORK/$1.raw" --unwind hybrid,fp --repeat "$RUNS" >"$WORK/$1.pair.txt"
-    for mode in hybrid fp; do
-        grep "^RESULT mode=$mode " "$WORK/$1.pair.txt" \
-            | sed -E 's/.* rates=([0-9.,]+).* cpu_rates=([0-9.,]+).*/\1;\2/' >>"$WORK/$1.$mode.rates"
-        grep "^RESULT mode=$mode " "$WORK/$1.pair.txt" \
-            | sed -E 's/.* samples=([0-9]+).* frames_per_sample=([0-9.]+).*/\1 \2/' >"$WORK/$1.$mode.shape"
-    done
+    for mode in hybrid fp; do collect "$WORK/$1.pair.txt" "$1" "$mode"; done
 }
 
 # joined NAME UNWIND: every pass's rates of NAME under UNWIND, as one `wall;cpu` field of stats.py.
