@@ -79,6 +79,47 @@ struct FakeRules: CallFrameRuleMap {
         #expect(again == [0x40_5010, 0x40_1100, 0x40_0010])
     }
 
+    /// OpenSSL's Montgomery multiplication keeps its entry SP in a slot and moves SP by a run-time amount: CFA =
+    /// [SP + 40] + 8, BP saved at CFA - 24; others keep it at [BP + n]. The walk reads the slot, goes on to the
+    /// framed caller, and a slot holding a CFA at or below SP is a bad frame.
+    @Test func indirectCFA() {
+        var s = StackBuilder(words: 24)
+        let entrySP = s.address(ofWord: 12)  // the caller's SP before its call: CFA = entrySP + 8
+        s.words[5] = entrySP  // [SP + 40]
+        s.words[12] = 0x40_1100  // the return address, at CFA - 8
+        s.words[10] = s.address(ofWord: 16)  // the caller's BP, saved at CFA - 24
+        s.record(at: 16, next: 0, ret: 0x40_0010)
+        let openssl = FakeRules(
+            ranges: [(0x40_5000..<0x40_6000, .stackIndirect(offset: 40, add: 8, savedBP: -24))] + rules.ranges)
+        let (frames, outcome) = walk(ip: 0x40_5010, bp: 0x1234_5678, s, rules: openssl)
+        #expect(frames == [0x40_5010, 0x40_1100, 0x40_0010])
+        #expect(outcome.status == .complete && outcome.cfiFrames == 1)
+
+        let x86inc = FakeRules(
+            ranges: [(0x40_5000..<0x40_6000, .baseIndirect(offset: -8, add: 8, savedBP: -24))] + rules.ranges)
+        s.words[3] = entrySP  // [BP - 8], with BP at word 4
+        let (viaBP, byBP) = walk(ip: 0x40_5010, bp: s.address(ofWord: 4), s, rules: x86inc)
+        #expect(viaBP == [0x40_5010, 0x40_1100, 0x40_0010])
+        #expect(byBP.status == .complete && byBP.cfiFrames == 1)
+
+        // gcc's DRAP realignment: CFA = [BP - 40], the caller's BP at [BP]. Its caller keeps no frame record
+        // (CFA = SP + 24), so the walk must take the caller's SP from the slot, not from the frame record.
+        var r = StackBuilder(words: 24)
+        r.words[3] = r.address(ofWord: 14)  // [BP - 40], BP at word 8: the caller's SP
+        r.words[8] = r.address(ofWord: 18)  // the caller's BP, at [BP]
+        r.words[9] = 0x40_2100  // the realigned frame's copy of its return address
+        r.words[13] = 0x40_2100  // the return address, at CFA - 8: into the frameless caller
+        r.words[16] = 0x40_1100  // at its CFA - 8 (SP + 24): into the framed function
+        r.record(at: 18, next: 0, ret: 0x40_0010)
+        let realigned = FakeRules(ranges: [(0x40_5000..<0x40_6000, .realigned(offset: -40))] + rules.ranges)
+        let (throughDRAP, drap) = walk(ip: 0x40_5010, bp: r.address(ofWord: 8), r, rules: realigned)
+        #expect(throughDRAP == [0x40_5010, 0x40_2100, 0x40_1100, 0x40_0010])
+        #expect(drap.status == .complete && drap.cfiFrames == 2)
+
+        s.words[5] = s.address(ofWord: 0) &- 8  // a CFA at SP: no progress
+        let (_, stuck) = walk(ip: 0x40_5010, bp: 0x1234_5678, s, rules: openssl)
+        #expect(stuck.status == .badFrame)
+    }
     /// Code that keeps records walks exactly as the frame-pointer walk: no CFI used, same frames.
     @Test func framedStacksAreFramePointerWalks() {
         var s = StackBuilder(words: 16)

@@ -268,7 +268,14 @@ enum FixtureCommand {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
+        // The child inherits this thread's signal mask, and the threads tests run on block most signals: a program
+        // that times itself with alarm() (`openssl speed`) would never stop. Unblocked for the spawn alone.
+        var none = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
         do {
+            defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
             try process.run()
         } catch {
             throw FixtureError(command: command, status: nil, message: "cannot start: \(error)")

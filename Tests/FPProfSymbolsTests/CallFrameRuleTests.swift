@@ -92,6 +92,54 @@ struct CallFrameRuleTests {
         }
     }
 
+    /// Hand-written assembly keeps its entry SP in a stack slot and says so with a CFA expression: OpenSSL's
+    /// `[SP + n] + 8` (Montgomery multiplication, SHA, AES-GCM), x86inc's `[BP + n]`. Against readelf's reading of
+    /// every such row of Debian's libcrypto (and of the other libraries below where installed): the rule at the
+    /// row's first byte is the same load (`.realigned` where BP is saved at [BP]: gcc's realigning prologue).
+    @Test(.enabled(if: Tools.available("readelf"), "needs readelf"))
+    func indirectCFAsMatchReadelf() throws {
+        let candidates = [
+            "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "/usr/lib/x86_64-linux-gnu/libgnutls.so.30",
+            "/usr/lib/x86_64-linux-gnu/libx265.so.199", "/usr/lib/x86_64-linux-gnu/libaom.so.3",
+        ]
+        let paths = candidates.filter { FileManager.default.fileExists(atPath: $0) }
+        try #require(paths.first == candidates[0], "needs Debian's libssl3 (scripts/packages.txt)")
+        let fde = #/ FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\./#
+        let advance = #/DW_CFA_advance_loc[124]?: \d+ to ([0-9a-f]+)/#
+        let load =
+            #/DW_CFA_def_cfa_expression \(DW_OP_breg([67]) \(r[bs]p\): (-?\d+); DW_OP_deref(?:; DW_OP_plus_uconst: (\d+))?\)$/#
+        for path in paths {
+            let reference = try ReferenceElf(path: path)
+            let rules = try #require(ElfSymbolizer().callFrameRules(for: ModuleID(path: path)))
+            var location: UInt64 = 0
+            var checked = 0
+            var wrong: [String] = []
+            for line in try Tools.run("readelf", ["--debug-dump=frames", path]).split(separator: "\n") {
+                if let m = line.firstMatch(of: fde) {
+                    location = UInt64(m.1, radix: 16) ?? 0
+                } else if let m = line.firstMatch(of: advance) {
+                    location = UInt64(m.1, radix: 16) ?? 0
+                } else if let m = line.firstMatch(of: load), let offset = Int32(m.2) {
+                    let add = m.3.flatMap { Int32($0) } ?? 0
+                    let rule = reference.fileOffset(of: location).flatMap { rules.rule(at: $0) }
+                    let matches: Bool
+                    switch (m.1, rule) {
+                    case ("7", .stackIndirect(let n, let k, _)), ("6", .baseIndirect(let n, let k, _)):
+                        matches = n == offset && k == add
+                    case ("6", .realigned(let n)): matches = n == offset && add == 0
+                    default: matches = false
+                    }
+                    checked += 1
+                    if !matches {
+                        wrong.append("\(String(location, radix: 16)): \(line) -> \(String(describing: rule))")
+                    }
+                }
+            }
+            #expect(checked >= (path == candidates[0] ? 30 : 1), "\(path): \(checked) rows")
+            #expect(wrong.isEmpty, "\(path): \(wrong.count) rows, such as\n\(wrong.prefix(5).joined(separator: "\n"))")
+        }
+    }
+
     /// `rule(at:)` searches one page of rows through `PageDirectory`: over the rules of Debian's libc and liblzma
     /// (thousands of rows, many to a page), every row's first and last byte, and the bytes just outside it, get the
     /// answer a scan of all the rows gives.

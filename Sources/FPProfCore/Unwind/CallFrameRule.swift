@@ -10,8 +10,21 @@ public enum CallFrameRule: Hashable, Sendable {
     case stack(cfa: Int32, savedBP: Int32?)
     /// CFA = BP + `cfa`, other than the plain frame record.
     case base(cfa: Int32, savedBP: Int32?)
-    /// CFA = the word at `BP + offset`: gcc's realigning prologue (`main` with over-aligned locals).
-    case baseIndirect(offset: Int32, savedBP: Int32?)
+    /// CFA = the word at `BP + offset`, plus `add`, the caller's BP saved at `CFA + savedBP` (nil: BP holds it).
+    case baseIndirect(offset: Int32, add: Int32, savedBP: Int32?)
+    /// CFA = the word at `BP + offset`, the caller's BP saved at `[BP]`: gcc's stack realignment through a DRAP
+    /// register (functions with over-aligned locals, such as AVX code in x265 and libaom). The frame record at BP
+    /// holds a copy of the return address, so a frame-pointer step finds the caller, but not the caller's SP: that
+    /// is in the slot the prologue saved the DRAP register to.
+    case realigned(offset: Int32)
+    /// CFA = the word at `SP + offset`, plus `add`: functions that realign SP or move it by a run-time amount and
+    /// keep their entry SP in a stack slot, as OpenSSL's assembly does (`.cfi_cfa_expression %rsp+40,deref,+8` in
+    /// its Montgomery multiplications, SHA and AES-GCM code, and the same code in GnuTLS and Node.js).
+    case stackIndirect(offset: Int32, add: Int32, savedBP: Int32?)
+    /// CFA = DWARF register `number` + `cfa`, a register other than SP and BP: OpenSSL's assembly keeps its entry
+    /// SP in RAX (through the whole of its AES-GCM functions) or RSI, gcc's realignment in R10. The sample holds
+    /// the registers of its own frame: `HybridUnwinder` says which of them it carries to the callers.
+    case register(number: UInt8, cfa: Int32, savedBP: Int32?)
     /// The CFI says something these forms cannot express (another register, a longer expression): the walk ends
     /// there with a marker rather than guessing.
     case unsupported
@@ -72,7 +85,9 @@ public final class CallFrameRules: Sendable {
     public var count: Int { starts.count }
 
     /// Approximate bytes held: for the cache's bound.
-    public var byteCount: Int { starts.count * (8 + 8 + 12) + directory.byteCount }
+    public var byteCount: Int {
+        starts.count * (8 + 8 + MemoryLayout<CallFrameRule>.stride) + directory.byteCount
+    }
 
     /// The rule covering file offset `offset`, if any.
     @inlinable public func rule(at offset: UInt64) -> CallFrameRule? {

@@ -10,7 +10,8 @@
 public struct CallFrameVerdicts: Sendable {
     /// How a frame at an address may be walked without CFI.
     public enum Kind: UInt8, Sendable {
-        /// No rule, or a frame record: a frame-pointer step is right at any depth.
+        /// No rule, or a frame record (a realigned one too: a frame-pointer step needs no caller's SP): a
+        /// frame-pointer step is right at any depth.
         case framed = 1
         /// BP untouched and SP-relative: right only as the sampled frame, whose caller the entry rule found.
         case framedAsLeaf
@@ -19,7 +20,7 @@ public struct CallFrameVerdicts: Sendable {
 
         public init(_ rule: CallFrameRule?) {
             switch rule {
-            case nil, .framePointer: self = .framed
+            case nil, .framePointer, .realigned: self = .framed
             case .stack(_, savedBP: nil): self = .framedAsLeaf
             default: self = .needsCFI
             }

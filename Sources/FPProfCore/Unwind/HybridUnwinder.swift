@@ -8,9 +8,13 @@
 ///   frame-pointer step with every check of `FramePointerUnwinder`: BP aligned and above the callee's frame, a
 ///   saved BP equal to the record's own (`selfLoop`) or to any record walked before (`cycle`), so a CFI step never
 ///   hides a loop in code that keeps records;
-/// - a CFI rule computes the CFA from SP or BP (or the word at BP + n), reads the return address at `CFA - 8` and
-///   the caller's BP where the rule saved it, unless that slot lies below SP (an epilogue popped it: BP holds the
-///   caller's value). The CFA must progress: a rule that gives a CFA at or below SP ends the walk as `badFrame`.
+/// - a CFI rule computes the CFA from SP or BP (or the word at SP + n or BP + n, plus m), reads the return address
+///   at `CFA - 8` and the caller's BP where the rule saved it, unless that slot lies below SP (an epilogue popped
+///   it: BP holds the caller's value). The CFA must progress: a rule that gives a CFA at or below SP ends the walk
+///   as `badFrame`.
+/// - a CFA on another register (`.register`) is followed with the sampled value of that register: in the sampled
+///   frame, and in callers for the call-clobbered registers (see `carried`); otherwise it ends the walk as
+///   `.unsupported` does;
 /// - `.unsupported` ends the walk `truncated`: the callers are unknown, and a marker says so.
 ///
 /// A stack switch (`runtime.systemstack`, ...) lets the next frame-pointer step go down, a few times per walk, as
@@ -43,10 +47,11 @@ public struct HybridUnwinder: Sendable {
     }
 
     /// Appends frame 0 (`ip`) and each caller's raw return address to `frames`. `entry` is used for frame 0 only
-    /// where no CFI rule covers the IP (Go code, whose entry rules come from `.gopclntab`).
+    /// where no CFI rule covers the IP (Go code, whose entry rules come from `.gopclntab`); `registers` gives the
+    /// sampled frame's other registers by DWARF number, for a CFA on one of them.
     public func unwind<Memory: StackMemory, Code: CodeMap, Rules: CallFrameRuleMap>(
         ip: UInt64, sp: UInt64, bp: UInt64, memory: Memory, code: Code, rules: Rules, frames: inout [UInt64],
-        entry: EntryFrame = .framePointer
+        entry: EntryFrame = .framePointer, registers: (UInt8) -> UInt64? = { _ in nil }
     ) -> Outcome {
         let before = frames.count
         frames.append(ip)
@@ -91,6 +96,7 @@ public struct HybridUnwinder: Sendable {
                 case .recordAtSP(let offset): bp = sp &+ UInt64(offset)
                 }
             }
+            let sampled = first
             first = false
             let ret: UInt64
             let nextSP: UInt64
@@ -126,33 +132,18 @@ public struct HybridUnwinder: Sendable {
                 lastRecord = bp
             case .unsupported:
                 return outcome(.truncated)
-            case .stack(let c, let saved), .base(let c, let saved), .baseIndirect(let c, let saved):
-                let cfa: UInt64
-                switch rule {
-                case .stack: cfa = sp &+ UInt64(bitPattern: Int64(c))
-                case .base: cfa = bp &+ UInt64(bitPattern: Int64(c))
-                default:
-                    guard let word = memory.word(at: bp &+ UInt64(bitPattern: Int64(c))) else {
-                        return outcome(.truncated)
-                    }
-                    cfa = word
+            case let cfi?:
+                var register: UInt64? = nil
+                if case .register(let number, _, _) = cfi, sampled || Self.carried(number) {
+                    register = registers(number)
                 }
-                // The CFA is the caller's SP: it must lie above this frame's SP, whatever stack it is on.
-                guard cfa > sp, cfa & 7 == 0 else { return outcome(.badFrame) }
-                guard let r = memory.word(at: cfa &- 8) else { return outcome(.truncated) }
-                let slot = saved.map { cfa &+ UInt64(bitPattern: Int64($0)) }
-                if let slot, slot >= sp {
-                    guard let word = memory.word(at: slot) else { return outcome(.truncated) }
-                    nextBP = word
-                } else {
-                    // No save, or a save slot below SP: popped already. GCC's epilogues keep the prologue's
-                    // "BP saved at CFA - n" while they pop the registers (no `.cfi_restore`), so between `pop %rbp`
-                    // and `ret` the rule points below SP, where the copy has nothing, and BP holds the caller's
-                    // value again. (Reading there ended 1.4 % of the walks of gcc's cc1 after one frame.)
-                    nextBP = bp
+                switch Self.step(cfi, sp: sp, bp: bp, register: register, memory: memory) {
+                case .end(let status): return outcome(status)
+                case .caller(let r, let cfa, let callerBP):
+                    ret = r
+                    nextSP = cfa
+                    nextBP = callerBP
                 }
-                ret = r
-                nextSP = cfa
                 viaCFI = !byEntryRule
             }
             switchPending = false
@@ -173,5 +164,66 @@ public struct HybridUnwinder: Sendable {
             bp = nextBP
             if floor != 0 { floor = max(floor, sp) }
         }
+    }
+
+    /// Whether DWARF register `number` keeps its sampled value in the callers' frames as far as the walk can tell:
+    /// the call-clobbered registers (RAX, RDX, RCX, RSI, RDI, R8-R11), whose saves compilers never describe, so a
+    /// caller's CFA on one of them is hand-written assembly counting on its own callees to keep it (OpenSSL's AES-GCM
+    /// keeps its entry SP in RAX across `_aesni_ctr32_ghash_6x`), as libdw's unwinder does where the CFI says
+    /// nothing. The callee-saved ones (RBX, R12-R15) are often saved and reused by callees: known in the sampled
+    /// frame only. A wrong value gives a CFA the progress check or the code map rejects.
+    @inline(__always)
+    private static func carried(_ number: UInt8) -> Bool {
+        number <= 2 || number == 4 || number == 5 || (8...11).contains(number)
+    }
+
+    /// Where one step by a CFI rule leads: the caller's return address, SP (the CFA) and BP, or how the walk ends.
+    private enum Step {
+        case caller(ret: UInt64, sp: UInt64, bp: UInt64)
+        case end(UnwindStatus)
+    }
+
+    /// One step by a rule that computes the CFA (not `.framePointer` or `.unsupported`, which the walk handles).
+    /// `register`: the value of a `.register` rule's register where the walk knows it (see `carried`).
+    @inline(__always)
+    private static func step<Memory: StackMemory>(
+        _ rule: CallFrameRule, sp: UInt64, bp: UInt64, register: UInt64?, memory: Memory
+    ) -> Step {
+        @inline(__always) func plus(_ base: UInt64, _ n: Int32) -> UInt64 { base &+ UInt64(bitPattern: Int64(n)) }
+        let cfa: UInt64
+        let slot: UInt64?
+        switch rule {
+        case .stack(let c, let saved):
+            cfa = plus(sp, c)
+            slot = saved.map { plus(cfa, $0) }
+        case .base(let c, let saved):
+            cfa = plus(bp, c)
+            slot = saved.map { plus(cfa, $0) }
+        case .stackIndirect(let c, let add, let saved), .baseIndirect(let c, let add, let saved):
+            let base = if case .stackIndirect = rule { sp } else { bp }
+            guard let word = memory.word(at: plus(base, c)) else { return .end(.truncated) }
+            cfa = plus(word, add)
+            slot = saved.map { plus(cfa, $0) }
+        case .register(_, let c, let saved):
+            guard let register else { return .end(.truncated) }
+            cfa = plus(register, c)
+            slot = saved.map { plus(cfa, $0) }
+        case .realigned(let c):
+            guard let word = memory.word(at: plus(bp, c)) else { return .end(.truncated) }
+            cfa = word
+            slot = bp
+        case .framePointer, .unsupported:
+            return .end(.truncated)
+        }
+        // The CFA is the caller's SP: it must lie above this frame's SP, whatever stack it is on.
+        guard cfa > sp, cfa & 7 == 0 else { return .end(.badFrame) }
+        guard let ret = memory.word(at: cfa &- 8) else { return .end(.truncated) }
+        // No save, or a save slot below SP: popped already, and BP holds the caller's value. GCC's epilogues keep
+        // the prologue's "BP saved at CFA - n" while they pop the registers (no `.cfi_restore`), so between
+        // `pop %rbp` and `ret` the rule points below SP, where the copy has nothing. (Reading there ended 1.4 % of
+        // the walks of gcc's cc1 after one frame.)
+        guard let slot, slot >= sp else { return .caller(ret: ret, sp: cfa, bp: bp) }
+        guard let callerBP = memory.word(at: slot) else { return .end(.truncated) }
+        return .caller(ret: ret, sp: cfa, bp: callerBP)
     }
 }

@@ -88,21 +88,49 @@ extension CallFrameTable {
             case (UInt64(bpRegister), .at(-16)) where cfa == 16: return .framePointer
             case (UInt64(bpRegister), .unchanged): return .base(cfa: cfa, savedBP: nil)
             case (UInt64(bpRegister), .at(let k)): return .base(cfa: cfa, savedBP: k)
+            case (let other, .unchanged) where other < 16:
+                return .register(number: UInt8(other), cfa: cfa, savedBP: nil)
+            case (let other, .at(let k)) where other < 16: return .register(number: UInt8(other), cfa: cfa, savedBP: k)
             default: return .unsupported
             }
         }
-        // gcc's realigning prologue: CFA = [BP - 8], and BP saved at [BP]: it pushed a copy of the return address
-        // and then made a plain frame record, so a frame-pointer step is exact.
-        if count == 2, ops[0].atom == Op.breg6, ops[1].atom == Op.deref {
-            if bp == .atBP { return .framePointer }
-            guard let offset = Int32(exactly: Int64(bitPattern: ops[0].number)) else { return .unsupported }
-            switch bp {
-            case .unchanged: return .baseIndirect(offset: offset, savedBP: nil)
-            case .at(let k): return .baseIndirect(offset: offset, savedBP: k)
-            default: return .unsupported
-            }
+        // CFA = [BP + n] + m or [SP + n] + m: gcc's stack realignment gives [BP + n] with BP saved at [BP] (the
+        // DRAP register's slot, and a frame record holding a copy of the return address), OpenSSL's assembly
+        // [SP + n] + 8.
+        guard count == 2 || count == 3, ops[1].atom == Op.deref, let (register, offset) = baseRegister(ops[0]) else {
+            return .unsupported
         }
-        return .unsupported
+        var add: Int32 = 0
+        if count == 3 {
+            guard ops[2].atom == Op.plusUconst, let m = Int32(exactly: ops[2].number) else { return .unsupported }
+            add = m
+        }
+        let saved: Int32?
+        switch bp {
+        case .atBP where register == UInt64(bpRegister) && add == 0: return .realigned(offset: offset)
+        case .unchanged: saved = nil
+        case .at(let k): saved = k
+        default: return .unsupported
+        }
+        return register == spRegister
+            ? .stackIndirect(offset: offset, add: add, savedBP: saved)
+            : .baseIndirect(offset: offset, add: add, savedBP: saved)
+    }
+
+    /// The register (BP or SP) and offset of a `DW_OP_bregN`, as libdw hands it back (`breg6`/`breg7`, or `bregx`).
+    private static func baseRegister(_ op: Dwarf_Op) -> (UInt64, Int32)? {
+        let register: UInt64
+        let raw: UInt64
+        switch op.atom {
+        case Op.breg6: (register, raw) = (UInt64(bpRegister), op.number)
+        case Op.breg7: (register, raw) = (spRegister, op.number)
+        case Op.bregx: (register, raw) = (op.number, op.number2)
+        default: return nil
+        }
+        guard register == spRegister || register == UInt64(bpRegister),
+            let offset = Int32(exactly: Int64(bitPattern: raw))
+        else { return nil }
+        return (register, offset)
     }
 
     /// The CFA rule the linker writes for the PLT's 16-byte entries: `CFA = SP + base + ((IP & 15) >= split) << 3`.
@@ -166,8 +194,10 @@ extension CallFrameTable {
                 guard dwarf_frame_register(frame, register, mem, &ops, &count) == 0 else { return .other }
                 // No operations: "same value" (ops nil) or "undefined"; either way the register was not saved.
                 guard count > 0, let ops else { return .unchanged }
-                if count == 1, ops[0].atom == Op.breg6, ops[0].number == 0 { return .atBP }
                 guard ops[0].atom == Op.callFrameCFA else { return .other }
+                // An expression rule comes back as the CFA pushed, then the expression (`DW_CFA_expression: r6
+                // (DW_OP_breg6 (rbp): 0)` of gcc's realigning prologue).
+                if count == 2, ops[1].atom == Op.breg6, ops[1].number == 0 { return .atBP }
                 var offset: Int64
                 switch count {
                 case 1: offset = 0
