@@ -191,6 +191,43 @@ struct HybridDifferentialTests {
         #expect(Double(stopped) >= 0.95 * Double(byRecords.total), "\(stopped) of \(byRecords.total) [bad-frame]")
     }
 
+    /// realign.c built as `shares-omitfp` is: `realigned_work` realigns its stack through gcc's DRAP register (CFA
+    /// = the word at BP - 8, its caller's BP at [BP]) between functions that keep no frame record. At least 95 % of
+    /// the samples read `main;outer_nofp;realigned_work;leaf_nofp` whole: the walk must take outer_nofp's SP from
+    /// the DRAP slot. (Before fpprof read this form, 99.8 % ended `[truncated]` above realigned_work.)
+    @Test("a frame realigned through gcc's DRAP register, between frames without records, walks whole")
+    func realignedFrameWalksWhole() throws {
+        let scratch = FPProf.temporaryPath("realign")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let gcc = try #require(FixtureCommand.which("gcc"), "needs gcc")
+        let c = FixtureBuilder.fixturesDirectory.appendingPathComponent("c")
+        let path = scratch + "/realign"
+        try FixtureCommand.check(
+            gcc,
+            FixtureBuilder.omittedFramePointerCFlags + [
+                "-I", c.path, "-o", path, c.appendingPathComponent("realign.c").path,
+            ])
+        let frames = try FixtureCommand.check("/usr/bin/readelf", ["--debug-dump=frames", path]).stdout
+        try #require(
+            frames.contains("DW_CFA_def_cfa_expression (DW_OP_breg6 (rbp): -8; DW_OP_deref)")
+                && frames.contains("DW_CFA_expression: r6 (rbp) (DW_OP_breg6 (rbp): 0)"),
+            "gcc did not realign through DRAP")
+
+        let (hybrid, result) = try FPProf.record(["-F", "499", "--unwind", "hybrid", "--", path, "1.5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        try #require(hybrid.total > 300, "only \(hybrid.total) samples")
+        let expected = ["main", "outer_nofp", "realigned_work", "leaf_nofp"]
+        let isWhole = { (line: Folded.Line) -> Bool in
+            Folded.markers.isDisjoint(with: line.frames) && line.frames.count > 2 && Self.roots.contains(line.frames[1])
+                && Array(line.frames.dropFirst(2)) == expected
+        }
+        let whole = hybrid.count(where: isWhole)
+        #expect(
+            Double(whole) >= 0.95 * Double(hybrid.total),
+            "\(whole) of \(hybrid.total) whole; the others:\n\(describe(hybrid.lines.filter { !isWhole($0) }))")
+    }
+
     @Test("fpcheck names liblzma as built without frame pointers; the frame-pointer fixture names nothing")
     func fpcheckNamesFramelessModules() throws {
         let scratch = FPProf.temporaryPath("fpcheck")
