@@ -120,6 +120,7 @@ struct FakeRules: CallFrameRuleMap {
         let (_, stuck) = walk(ip: 0x40_5010, bp: 0x1234_5678, s, rules: openssl)
         #expect(stuck.status == .badFrame)
     }
+
     /// Code that keeps records walks exactly as the frame-pointer walk: no CFI used, same frames.
     @Test func framedStacksAreFramePointerWalks() {
         var s = StackBuilder(words: 16)

@@ -76,8 +76,6 @@ public struct ProfileBuilder {
         )?
 
     private let r14Index: Int
-    /// Every register by DWARF number, for a CFA rule on one of them in the sampled frame.
-    private let dwarfRegisters: DwarfRegisterLayout
 
     public init(
         format: RecordFormat, options: Options = Options(), code: any CodeKnowledge = NoCodeKnowledge()
@@ -96,7 +94,6 @@ public struct ProfileBuilder {
         spIndex = mask & (1 << UInt64(X86Registers.sp)) != 0 ? index(X86Registers.sp) : -1
         ipIndex = mask & (1 << UInt64(X86Registers.ip)) != 0 ? index(X86Registers.ip) : -1
         r14Index = mask & (1 << UInt64(X86Registers.r14)) != 0 ? index(X86Registers.r14) : -1
-        dwarfRegisters = DwarfRegisterLayout(mask: mask)
     }
 
     /// Consumes a buffer of whole records (one drain of every ring). Records are applied in time order, up to the
@@ -380,10 +377,11 @@ public struct ProfileBuilder {
             {
                 // Adopted only when CFI found a frame: otherwise the frame-pointer walk stands, with what the
                 // kernel-chain splice needs to know about it (Go's g0 switches, stacks deeper than the copy).
-                let layout = dwarfRegisters
+                let mask = decoder.format.userRegisterMask
                 let outcome = hybrid.unwind(
                     ip: ip, sp: sp, bp: regs[bpIndex], memory: memory, code: map, rules: rules,
-                    frames: &hybridFrames, entry: entry, registers: { layout.value($0, in: regs) })
+                    frames: &hybridFrames, entry: entry,
+                    registers: { X86Registers.number(dwarf: $0).flatMap { s.userRegister($0, mask: mask) } })
                 if outcome.usedCFI {
                     lastCFIWalk = (tid, Int(clamping: min(outcome.reach &+ 16, 1 << 20)))
                     swap(&frames, &hybridFrames)

@@ -62,4 +62,13 @@ public enum X86Registers {
 
     /// Every general register but DS, ES, FS and GS, which the kernel refuses on x86-64 (EINVAL).
     public static let sampledMask: UInt64 = 0xff0fff
+
+    /// This numbering of each DWARF register of x86-64 (0 RAX, 1 RDX, 2 RCX, 3 RBX, 4 RSI, 5 RDI, 6 RBP, 7 RSP,
+    /// 8-15 R8-R15), for a CFA rule on one of them (`CallFrameRule.register`).
+    private static let byDwarfNumber = [ax, dx, cx, bx, si, di, bp, sp, r8, r9, r10, r11, r12, r13, r14, r15]
+
+    /// The number of DWARF register `dwarf`, nil past R15.
+    public static func number(dwarf: UInt8) -> Int? {
+        Int(dwarf) < byDwarfNumber.count ? byDwarfNumber[Int(dwarf)] : nil
+    }
 }

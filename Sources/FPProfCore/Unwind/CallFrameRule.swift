@@ -25,8 +25,8 @@ public enum CallFrameRule: Hashable, Sendable {
     /// SP in RAX (through the whole of its AES-GCM functions) or RSI, gcc's realignment in R10. The sample holds
     /// the registers of its own frame: `HybridUnwinder` says which of them it carries to the callers.
     case register(number: UInt8, cfa: Int32, savedBP: Int32?)
-    /// The CFI says something these forms cannot express (another register, a longer expression): the walk ends
-    /// there with a marker rather than guessing.
+    /// The CFI says something these forms cannot express (a longer expression, the return address elsewhere than
+    /// at CFA - 8, a signal frame): the walk ends there with a marker rather than guessing.
     case unsupported
 
     /// Whether a frame-pointer step at this address would read the caller from a frame record of this function.
